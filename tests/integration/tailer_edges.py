@@ -1,0 +1,145 @@
+#!/usr/bin/python3
+"""Tailer edge cases through the real tailtool process (the in-process versions of these and the
+other edge cases are in tests/unit/test_tailer.c):
+
+- idle: six sources, nothing written for 2 s: the process is not woken at all (no polling);
+- T12: the source's directory tree and file appear after the start: followed within 1 s;
+- T13: inotify unavailable (inotify_init fails with EMFILE): status says polling, and lines
+  still arrive, within the 1 s poll;
+- T15: a 1 MiB line between normal lines: cut to max_line and counted; the next lines still come;
+- a symlinked path whose target is rotated.
+"""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tailer_logrotate as lr  # noqa: E402  (the tailtool harness)
+
+IDLE_WINDOW = 2.0
+
+
+def switches(pid):
+    with open("/proc/%d/status" % pid) as f:
+        return sum(int(l.split()[1]) for l in f if "ctxt_switches" in l)
+
+
+def datas(tail):
+    return [d for _, d, _ in tail.lines]
+
+
+def seqs(tail):
+    return [int(d[4:13]) if d.startswith(b"seq=") else -1 for d in datas(tail)]
+
+
+def idle_no_wakeups(tmp):
+    logdir = os.path.join(tmp, "idle")
+    os.makedirs(logdir)
+    names = ["clustermgtd", "clustermgtd.events", "slurm_resume.log", "slurm_resume.events",
+             "bootstrap_error_msg", "slurm_suspend.log"]
+    for n in names:
+        open(os.path.join(logdir, n), "w").write("x\n")
+    conf = os.path.join(tmp, "six.yaml")
+    os.makedirs(os.path.join(tmp, "state"))
+    with open(conf, "w") as f:
+        f.write("state_dir: %s\nsources:\n" % os.path.join(tmp, "state"))
+        for i, n in enumerate(names):
+            f.write("  - {name: s%d, path: %s}\n" % (i, os.path.join(logdir, n)))
+    p = subprocess.Popen([lr.TAILTOOL, "-c", conf, "-m"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    ready = p.stdout.readline().strip() == b"#ready"
+    before = switches(p.pid)
+    time.sleep(IDLE_WINDOW)   # the measurement window, not a synchronisation
+    woken = switches(p.pid) - before
+    p.terminate()
+    p.wait(timeout=10)
+    lr.check("idle: six sources, %.0f s, %d wake-ups (no polling)" % (IDLE_WINDOW, woken), ready and woken == 0)
+
+
+def appears_later(tmp):
+    path = os.path.join(tmp, "late", "parallelcluster", "slurm_resume.log")
+    tail = lr.Tail(tmp, path)
+    os.makedirs(os.path.dirname(path))
+    t0 = time.monotonic()
+    with open(path, "w") as f:
+        f.write("seq=000000001 created later\n")
+    ok = lr.wait_for(lambda: tail.has_seq(1), 5, "the file in the new directory")
+    lat = tail.lines[-1][2] - t0 if ok else 99
+    tail.stop()
+    lr.check("T12 directory and file created after the start: followed in %.1f ms, from byte 0" % (lat * 1000),
+             ok and lat < 1.0 and seqs(tail) == [1])
+
+
+def polling_fallback(tmp):
+    path = os.path.join(tmp, "poll.log")
+    open(path, "w").close()
+    tail = lr.Tail(tmp, path, ("--inject-init", "24"))   # EMFILE: max_user_instances reached
+    with open(path, "a") as f:
+        f.write("seq=000000001 a\nseq=000000002 b\n")
+    t0 = time.monotonic()
+    ok = lr.wait_for(lambda: tail.has_seq(2), 5, "a polled line")
+    lat = time.monotonic() - t0
+    os.rename(path, path + ".1")
+    with open(path, "w") as f:
+        f.write("seq=000000003 c\n")
+    ok = ok and lr.wait_for(lambda: tail.has_seq(3), 5, "the rotated file's successor")
+    err = tail.stop()
+    lr.check("T13 inotify unavailable: polling reported, lines within %.1f s, rotation followed" % lat,
+             ok and lat < 1.5 and seqs(tail) == [1, 2, 3] and "polling=1" in err and "inotify exhausted" in err,
+             err[-400:])
+
+
+def long_line(tmp):
+    path = os.path.join(tmp, "long.log")
+    with open(path, "wb") as f:
+        f.write(b"seq=000000001 before\n" + b"L" * (1 << 20) + b"\nseq=000000003 after\n")
+    tail = lr.Tail(tmp, path)
+    ok = lr.wait_for(lambda: tail.has_seq(3), 5, "the line after the long one")
+    with open(path, "ab") as f:
+        f.write(b"seq=000000004 still followed\n")
+    ok = ok and lr.wait_for(lambda: tail.has_seq(4), 5, "a later line")
+    err = tail.stop()
+    d = datas(tail)
+    lr.check("T15 a 1 MiB line is cut to 64 KiB and counted; the file is still followed",
+             ok and len(d) == 4 and d[1] == b"L" * 65536 and [l for l, _, _ in tail.lines] == [1, 2, 3, 4]
+             and "cut=1" in err, err[-300:])
+
+
+def symlinked(tmp):
+    real = os.path.join(tmp, "real")
+    os.makedirs(real)
+    target = os.path.join(real, "clustermgtd")
+    with open(target, "w") as f:
+        f.write("seq=000000001 x\n")
+    link = os.path.join(tmp, "clustermgtd.link")
+    os.symlink(target, link)
+    tail = lr.Tail(tmp, link)
+    ok = lr.wait_for(lambda: tail.has_seq(1), 5, "first line")
+    w = open(target, "a")
+    os.rename(target, target + ".1")
+    w.write("seq=000000002 to the renamed target\n")
+    w.close()
+    with open(target, "w") as f:
+        f.write("seq=000000003 new target\n")
+    ok = ok and lr.wait_for(lambda: tail.has_seq(3), 5, "the new target")
+    tail.stop()
+    lr.check("symlinked path: the target's rotation is followed", ok and seqs(tail) == [1, 2, 3], repr(seqs(tail)))
+
+
+def main():
+    if not os.access(lr.TAILTOOL, os.X_OK):
+        print("FAIL tailer_edges: needs %s" % lr.TAILTOOL)
+        return 1
+    for case in (idle_no_wakeups, appears_later, polling_fallback, long_line, symlinked):
+        tmp = tempfile.mkdtemp(prefix="pcmon-tail-edge-")
+        try:
+            case(tmp)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return 1 if lr.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
