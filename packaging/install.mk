@@ -82,6 +82,8 @@ install: $(BUILDDIR)/pcmon man
 	$(INSTALL) -m 0644 systemd/pcmon.sysusers $(DESTDIR)$(SYSUSERSDIR)/pcmon.conf
 	$(INSTALL) -m 0644 systemd/pcmon.tmpfiles $(DESTDIR)$(TMPFILESDIR)/pcmon.conf
 	$(INSTALL) -m 0644 conf/pcmon.yaml $(DESTDIR)$(DATADIR)/pcmon.yaml
+	$(INSTALL) -d $(DESTDIR)$(SYSCONFDIR)/logrotate.d
+	$(INSTALL) -m 0644 packaging/logrotate/pcmon $(DESTDIR)$(SYSCONFDIR)/logrotate.d/pcmon
 	$(foreach f,$(MAN_FILES),$(INSTALL) -d $(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(f))) && \
 	    $(INSTALL) -m 0644 $(f) $(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(f)))/$(notdir $(f));)
 	$(if $(filter $(words $(MAN_PAGES)),$(words $(MAN_FILES))),,@echo "pcmon: man pages not installed:" \
@@ -120,7 +122,8 @@ ifeq ($(DESTDIR),)
 endif
 	rm -f $(DESTDIR)$(BINDIR)/pcmon $(DESTDIR)$(SYSTEMDUNITDIR)/pcmon.service \
 	    $(DESTDIR)$(SYSUSERSDIR)/pcmon.conf $(DESTDIR)$(TMPFILESDIR)/pcmon.conf \
-	    $(DESTDIR)$(DATADIR)/pcmon.yaml $(DESTDIR)$(MANDIR)/man8/pcmon.8 $(DESTDIR)$(MANDIR)/man5/pcmon.yaml.5
+	    $(DESTDIR)$(DATADIR)/pcmon.yaml $(DESTDIR)$(MANDIR)/man8/pcmon.8 $(DESTDIR)$(MANDIR)/man5/pcmon.yaml.5 \
+	    $(DESTDIR)$(SYSCONFDIR)/logrotate.d/pcmon
 	rmdir $(DESTDIR)$(DATADIR) 2>/dev/null || true
 ifeq ($(DESTDIR),)
 	@if [ "$$(id -u)" = 0 ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi

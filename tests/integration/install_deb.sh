@@ -39,9 +39,9 @@ dpkg-deb -e "$deb" "$T/ctl"
 dpkg-deb -c "$deb" >"$T/contents"
 check "conffile /etc/pcmon.yaml, mode 0640" \
     'grep -qx /etc/pcmon.yaml "$T/ctl/conffiles" && grep -q "^-rw-r----- root/root .* ./etc/pcmon.yaml$" "$T/contents"'
-check "ships the binary, the unit, sysusers.d, tmpfiles.d and both man pages" \
+check "ships the binary, the unit, sysusers.d, tmpfiles.d, both man pages and logrotate.d" \
     'for f in ./usr/bin/pcmon "systemd/system/pcmon.service" ./usr/lib/sysusers.d/pcmon.conf \
-        ./usr/lib/tmpfiles.d/pcmon.conf ./usr/share/man/man8/pcmon.8.gz ./usr/share/man/man5/pcmon.yaml.5.gz; do
+        ./usr/lib/tmpfiles.d/pcmon.conf ./usr/share/man/man8/pcmon.8.gz ./usr/share/man/man5/pcmon.yaml.5.gz ./etc/logrotate.d/pcmon; do
         grep -q "$f\$" "$T/contents" || { echo "missing $f"; exit 1; }; done'
 check "postinst creates the user before giving it the config, then enables and starts pcmon" \
     'awk "/systemd-sysusers/ && !u { u = NR } /chown root:pcmon \/etc\/pcmon.yaml/ { c = NR }

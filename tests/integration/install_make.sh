@@ -34,6 +34,21 @@ check "default config installed 0640, the shipped copy in /usr/share/pcmon" \
      cmp -s "$top/conf/pcmon.yaml" "$D/usr/share/pcmon/pcmon.yaml"'
 check "state, log and secrets directories 0750" \
     '[ "$(mode "$D/var/lib/pcmon")$(mode "$D/var/log/pcmon")$(mode "$D/etc/pcmon")" = 750750750 ]'
+# The audit log's logrotate entry, run by the real logrotate on a copy pointed at a temp directory:
+# the file notifier opens the file per alert, so the alert after a rotation lands in the new file.
+check "logrotate.d/pcmon installed 0644 for /var/log/pcmon/*.jsonl" \
+    '[ "$(mode "$D/etc/logrotate.d/pcmon")" = 644 ] && grep -q "^/var/log/pcmon/\*\.jsonl {" "$D/etc/logrotate.d/pcmon"'
+LR="$T/lr"
+mkdir -p "$LR/log" "$LR/state"
+sed -e "s|/var/log/pcmon|$LR/log|" -e "s|su pcmon pcmon|su root root|" -e "s|create 0640 pcmon pcmon|create 0640 root root|" \
+    "$D/etc/logrotate.d/pcmon" >"$LR/logrotate.conf"
+printf 'state_dir: %s/state\nnotifiers:\n  - name: audit\n    type: file\n    path: %s/log/alerts.jsonl\n' "$LR" "$LR" >"$LR/pcmon.yaml"
+check "logrotate entry: the real logrotate rotates the audit log, the next alert lands in a new file" \
+    '"$build/pcmon" test-notify -c "$LR/pcmon.yaml" >/dev/null 2>&1 &&
+     logrotate -f -s "$LR/lr.state" "$LR/logrotate.conf" 2>"$LR/lr.err" &&
+     "$build/pcmon" test-notify -c "$LR/pcmon.yaml" >/dev/null 2>&1 &&
+     [ "$(wc -l <"$LR/log/alerts.jsonl.1")" = 1 ] && [ "$(wc -l <"$LR/log/alerts.jsonl")" = 1 ] &&
+     [ "$(mode "$LR/log/alerts.jsonl")" = 640 ] || { cat "$LR/lr.err"; false; }'
 check "installed binary: version" '"$D/usr/bin/pcmon" version | grep -q "^pcmon "'
 check "installed binary: check-config on the installed config" \
     '"$D/usr/bin/pcmon" check-config -c "$D/etc/pcmon.yaml" >"$T/cc.out" 2>&1 || { cat "$T/cc.out"; false; }'
@@ -49,6 +64,7 @@ check "reinstall keeps the edited /etc/pcmon.yaml" \
 mk uninstall DESTDIR="$D"
 check "uninstall removes the program, unit and man pages, keeps config and state" \
     '[ ! -e "$D/usr/bin/pcmon" ] && [ ! -e "$D$unitdir/pcmon.service" ] && [ ! -e "$D/usr/share/man/man8/pcmon.8" ] &&
+     [ ! -e "$D/etc/logrotate.d/pcmon" ] &&
      [ -f "$D/etc/pcmon.yaml" ] && [ -d "$D/var/lib/pcmon" ]'
 
 # --- PREFIX and SYSCONFDIR -------------------------------------------------------------------------

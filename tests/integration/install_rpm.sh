@@ -37,9 +37,9 @@ check "%config(noreplace) /etc/pcmon.yaml, 0640 root:pcmon" \
 check "state and log directories pcmon:pcmon 0750, /etc/pcmon root:pcmon 0750" \
     'grep -qx "drwxr-x--- pcmon:pcmon  /var/lib/pcmon" "$T/files" && grep -qx "drwxr-x--- pcmon:pcmon  /var/log/pcmon" "$T/files" &&
      grep -qx "drwxr-x--- root:pcmon  /etc/pcmon" "$T/files"'
-check "the binary, the unit in /usr/lib/systemd/system, sysusers.d, tmpfiles.d, both man pages" \
+check "the binary, the unit in /usr/lib/systemd/system, sysusers.d, tmpfiles.d, both man pages, logrotate.d" \
     'for f in /usr/bin/pcmon /usr/lib/systemd/system/pcmon.service /usr/lib/sysusers.d/pcmon.conf \
-        /usr/lib/tmpfiles.d/pcmon.conf /usr/share/man/man8/pcmon.8 /usr/share/man/man5/pcmon.yaml.5; do
+        /usr/lib/tmpfiles.d/pcmon.conf /usr/share/man/man8/pcmon.8 /usr/share/man/man5/pcmon.yaml.5 /etc/logrotate.d/pcmon; do
         grep -q " $f" "$T/files" || { echo "missing $f"; exit 1; }; done'
 q --scripts >"$T/scripts"
 check "scriptlets: user in %pre, preset in %post, stop on erase, try-restart on upgrade" \
