@@ -1,6 +1,6 @@
 #!/bin/sh
 # The unit tests under ASan+UBSan (build-asan/, SANITIZE=address,undefined: any error or leak
-# fails), replay_fixtures.py with the ASan+UBSan pcmon, and every unit test binary of a normal
+# fails), the integration scripts again with the ASan+UBSan pcmon, and every unit test binary of a normal
 # build (build-valgrind/) under valgrind memcheck: zero errors and zero definite or indirect
 # leaks. Prints PASS/FAIL per binary; exits 1 when any failed.
 set -u
@@ -58,30 +58,44 @@ fi
 
 elapsed "asan unit tests"
 
-# The daemon itself, when it builds: replay every recorded scenario through the ASan binary.
+# The daemon and the test drivers under ASan+UBSan: every integration script that runs pcmon, run
+# again against this build. A sanitizer report goes to a file (log_path), since the scripts keep
+# pcmon's stderr to themselves: a script passes only if it passes and no report was written.
+# PCMON_ASAN_SKIP names scripts to leave out (by file name).
+ASAN_SCRIPTS_SKIP="sanitizers.sh ${PCMON_ASAN_SKIP:-}"
 rm -f $asan/pcmon
-if make -j"$jobs" BUILDDIR=$asan SANITIZE=address,undefined $asan/pcmon >"$logs/asan-pcmon" 2>&1; then
-    if PCMON="$top/$asan/pcmon" PCMON_TOP="$top" ASAN_OPTIONS=detect_leaks=1 \
-        /usr/bin/python3 tests/integration/replay_fixtures.py >"$logs/replay" 2>&1; then
-        pass "asan/replay_fixtures.py: $(grep -c '^PASS' "$logs/replay") scenarios"
-    else
-        grep -v '^PASS' "$logs/replay" | head -n 60
-        fail "asan/replay_fixtures.py"
-    fi
+if make -j"$jobs" BUILDDIR=$asan SANITIZE=address,undefined tests >"$logs/asan-pcmon" 2>&1; then
+    for t in tests/integration/*.py; do
+        b=$(basename "$t")
+        case " $ASAN_SCRIPTS_SKIP " in *" $b "*) echo "SKIP asan/$b"; continue ;; esac
+        rep=$logs/reports-${b%.py}
+        mkdir -p "$rep"
+        t0=$(date +%s)
+        if PCMON="$top/$asan/pcmon" PCMON_BUILD="$top/$asan" PCMON_TOP="$top" PCMON_SANITIZED=1 \
+            ASAN_OPTIONS="detect_leaks=1:log_path=$rep/asan" UBSAN_OPTIONS="print_stacktrace=1:log_path=$rep/ubsan" \
+            timeout 600 /usr/bin/python3 "$t" >"$logs/int" 2>&1 && [ -z "$(ls -A "$rep")" ]; then
+            pass "asan/$b: $(grep -c '^PASS' "$logs/int") checks ($(($(date +%s) - t0)) s)"
+        else
+            grep -v '^PASS' "$logs/int" | tail -n 40
+            for r in "$rep"/*; do [ -f "$r" ] && head -n 40 "$r"; done
+            fail "asan/$b"
+        fi
+    done
 else
-    tail -n 5 "$logs/asan-pcmon"
-    echo "SKIP asan/replay_fixtures.py: pcmon does not build"
+    tail -n 30 "$logs/asan-pcmon"
+    fail "asan build of pcmon and the test drivers"
 fi
 
-elapsed "asan replay"
+elapsed "asan integration"
 
 # --- valgrind memcheck, a normal build --------------------------------------------------------
+# shellcheck disable=SC2046
 if ! command -v valgrind >/dev/null 2>&1; then
     fail "valgrind is not installed (make deps-test)"
-# shellcheck disable=SC2046
 elif make -j"$jobs" BUILDDIR=$vg $(units $vg) >"$logs/vg-build" 2>&1; then
     # check's fork per test would hide the children from valgrind: CK_FORK=no. One per core,
     # longest first so that the lanes end together; each run's time is kept for the next.
+    # shellcheck disable=SC2016
     vg_order | xargs -P "$jobs" -I{} sh -c '
         log='"$logs"'/vg-$(basename "$1") t0=$(date +%s)
         CK_FORK=no timeout 600 valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
