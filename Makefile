@@ -1,6 +1,9 @@
 # pcmon: one plain GNU Makefile. `make` builds build/pcmon; `make check` runs every test.
 VERSION    := 0.1.0
-BUILDDIR   ?= build
+comma      := ,
+# A sanitizer build gets its own directory: objects carry no record of their flags, so sharing
+# build/ would let `make check SANITIZE=...` run the plain binaries it found there.
+BUILDDIR   ?= build$(if $(SANITIZE),-$(subst $(comma),-,$(SANITIZE)))
 CC         ?= cc
 PKGS       := libsystemd libcurl json-c yaml-0.1 libpcre2-8
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
