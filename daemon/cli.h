@@ -20,5 +20,9 @@ int cmd_version(int argc, char **argv);
  * default; prints every error as FILE:LINE:COL: message on stderr. *embedded tells which. */
 pcmon_config *cli_load_config(const char *path, bool *embedded);
 void cli_print_errors(const config_errors *e);
+/* Checks the secret files of c (config_check_secrets). refuse: logs each insecure file as an error
+ * (run, reload: the caller refuses the config); else prints every finding as a warning on stderr
+ * (check-config). Returns how many secret files are insecure. */
+size_t cli_check_secrets(const pcmon_config *c, bool refuse);
 
 #endif

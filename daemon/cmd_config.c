@@ -73,6 +73,24 @@ pcmon_config *cli_load_config(const char *path, bool *embedded)
     return c;
 }
 
+size_t cli_check_secrets(const pcmon_config *c, bool refuse)
+{
+    config_errors bad = {0}, notes = {0};
+    size_t n = config_check_secrets(c, &bad, refuse ? NULL : &notes);
+    for (size_t i = 0; i < bad.n; i++) {
+        if (refuse)
+            log_error("%s:%d:%d: %s", bad.v[i].file, bad.v[i].line, bad.v[i].col, bad.v[i].msg);
+        else
+            fprintf(stderr, "%s:%d:%d: warning: %s (pcmon run and reload refuse this file)\n", bad.v[i].file,
+                    bad.v[i].line, bad.v[i].col, bad.v[i].msg);
+    }
+    for (size_t i = 0; i < notes.n; i++)
+        fprintf(stderr, "%s:%d:%d: warning: %s\n", notes.v[i].file, notes.v[i].line, notes.v[i].col, notes.v[i].msg);
+    config_errors_free(&bad);
+    config_errors_free(&notes);
+    return n;
+}
+
 /* Parses "-c FILE" for commands that take nothing else. Returns 0, or EXIT_USAGE. */
 static int parse_c_only(int argc, char **argv, const char **path)
 {
@@ -98,8 +116,13 @@ int cmd_check_config(int argc, char **argv)
     pcmon_config *c = cli_load_config(path, &embedded);
     if (!c)
         return EXIT_BAD_INPUT;
+    /* Warnings only: the file is valid; `pcmon run` is the one that refuses an insecure secret. */
+    size_t insecure = cli_check_secrets(c, false);
     printf("%s: ok: %zu sources, %zu rules, %zu notifiers%s\n", c->file, c->nsources, c->nrules, c->nnotifiers,
            c->nnotifiers == 0 ? " (alerts go to standard output)" : "");
+    if (insecure)
+        printf("%s: WARNING: %zu secret file(s) readable or writable by other users (see stderr); pcmon run "
+               "refuses to start with them\n", c->file, insecure);
     config_free(c);
     return EXIT_OK;
 }

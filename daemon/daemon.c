@@ -76,6 +76,11 @@ daemon_t *daemon_new(const run_opts *o)
     d->opts = *o;
     d->epoll_fd = d->signal_fd = d->timer_fd = -1;
     d->c = cli_load_config(o->config, &d->embedded);
+    if (d->c && cli_check_secrets(d->c, true) > 0) {
+        log_error("refusing to start: a file holding a secret can be read or changed by other users (see above); "
+                  "fix its mode, then start again (pcmon check-config shows it)");
+        d->c = config_free(d->c);
+    }
     if (!d->c) {
         free(d);
         return NULL;
@@ -314,16 +319,21 @@ void daemon_reload(daemon_t *d, uint64_t now)
 {
     sd_notify(0, "RELOADING=1");
     bool embedded;
-    pcmon_config *c = cli_load_config(d->opts.config, &embedded);
+    /* Started from /etc/pcmon.yaml: a reload reads that file or fails. Falling back to the
+     * embedded default when it was deleted would silently stop every notifier. */
+    const char *path = d->opts.config ? d->opts.config : d->embedded ? NULL : DEFAULT_CONFIG;
+    pcmon_config *c = cli_load_config(path, &embedded);
     config_errors errs = {0};
     rules *r = c ? rules_compile(c, &errs) : NULL;
     config_errors_free(&errs);
-    if (!r) {
+    const char *why = !r ? "has errors" : cli_check_secrets(c, true) > 0 ? "names an insecure secret file" : NULL;
+    if (why) {
         d->reloads_failed++;
-        log_error("reload refused: the configuration has errors (see above); the running one stays in force");
-        snprintf(d->last_status, sizeof d->last_status, "STATUS=reload failed: %s has errors; running the previous "
-                 "configuration", d->opts.config ? d->opts.config : DEFAULT_CONFIG);
+        log_error("reload refused: the configuration %s (see above); the running one stays in force", why);
+        snprintf(d->last_status, sizeof d->last_status, "STATUS=reload failed: %s %s; running the previous "
+                 "configuration", path ? path : "<embedded>", why);
         sd_notifyf(0, "READY=1\n%s", d->last_status);
+        rules_free(r);
         config_free(c);
         return;
     }

@@ -157,6 +157,17 @@ pcmon_config *config_load_file(const char *path, config_errors *errs);
 /* The embedded default (conf/pcmon.yaml compiled in). */
 pcmon_config *config_load_default(config_errors *errs);
 
+/* Secret files (config_secrets.c, docs/security.md): every url_file and password_file, and the
+ * configuration file itself when it holds a secret inline. Each one whose mode lets other users
+ * read it (o+r) or replace it (o+w, g+w) is appended to insecure (FILE:LINE:COL of the notifier,
+ * naming the file, its mode, owner and the fix) and counted in the result. Secret files that
+ * cannot be stat'ed and notifiers with insecure_skip_verify on are appended to notes. Either list
+ * may be NULL. Returns how many files are insecure. */
+size_t config_check_secrets(const pcmon_config *c, config_errors *insecure, config_errors *notes);
+/* "world-readable", "group-writable and ..." for a secret file's mode, or NULL when it is safe.
+ * Caller frees. */
+char *config_secret_mode_problem(unsigned mode);
+
 const source_cfg *config_source(const pcmon_config *c, const char *name);
 const notifier_cfg *config_notifier(const pcmon_config *c, const char *name);
 

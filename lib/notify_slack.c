@@ -237,6 +237,9 @@ static int slack_init(notifier *n, char **err)
     const char *path = strstr(p->url, "://") ? strchr(strstr(p->url, "://") + 3, '/') : NULL;
     n->secrets[0] = xstrdup(p->url);
     n->secrets[1] = path && strlen(path) > 1 ? xstrdup(path) : NULL;
+    /* A server or proxy may echo only the token (/services/T../B../TOKEN): scrub it on its own too. */
+    const char *token = path ? strrchr(path, '/') + 1 : NULL;
+    n->secrets[2] = token && strcspn(token, "?#") >= 8 ? xstrndup(token, strcspn(token, "?#")) : NULL;
     return 0;
 }
 

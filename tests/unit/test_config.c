@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -609,6 +610,131 @@ START_TEST(test_mutations)
 }
 END_TEST
 
+/* The rule for files holding secrets (docs/security.md): o+r leaks, o+w and g+w let another user
+ * replace the secret; group read (root:pcmon 0640) is how the daemon reads it. */
+START_TEST(test_secret_modes)
+{
+    static const struct { unsigned mode; const char *want; } cases[] = {
+        { 0640, NULL }, { 0600, NULL }, { 0400, NULL }, { 0440, NULL }, { 0750, NULL }, { 0100640, NULL },
+        { 0644, "world-readable" }, { 0604, "world-readable" }, { 0100644, "world-readable" },
+        { 0602, "world-writable" }, { 0660, "group-writable" }, { 0620, "group-writable" },
+        { 0606, "world-readable and world-writable" }, { 0664, "world-readable and group-writable" },
+        { 0666, "world-readable, world-writable and group-writable" },
+    };
+    for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+        _cleanup_free_ char *got = config_secret_mode_problem(cases[i].mode);
+        if (!cases[i].want)
+            ck_assert_msg(!got, "mode %04o: got \"%s\"", cases[i].mode, got);
+        else
+            ck_assert_msg(got && str_eq(got, cases[i].want), "mode %04o: got \"%s\", want \"%s\"", cases[i].mode,
+                          got ? got : "(null)", cases[i].want);
+    }
+}
+END_TEST
+
+static bool any_has(const config_errors *e, const char *a, const char *b)
+{
+    for (size_t i = 0; i < e->n; i++)
+        if (strstr(e->v[i].msg, a) && (!b || strstr(e->v[i].msg, b)))
+            return true;
+    return false;
+}
+
+/* Real files with real modes: which files are secret, one report per file, the fix named, the
+ * secret itself never in a message. */
+START_TEST(test_secret_files)
+{
+    char dir[] = "/tmp/pcmon-test-secrets-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    _cleanup_free_ char *cfg = xasprintf("%s/pcmon.yaml", dir), *url = xasprintf("%s/slack.url", dir),
+                        *pw = xasprintf("%s/smtp.password", dir), *am = xasprintf("%s/am.url", dir),
+                        *gone = xasprintf("%s/missing.password", dir);
+    static const char hook[] = "https://hooks.slack.com/services/T0/B0/HOOKSECRETTOKEN\n";
+    ck_assert_int_eq(write_file_atomic(url, hook, strlen(hook), 0644), 0);
+    ck_assert_int_eq(write_file_atomic(pw, "PASSWORDSECRET\n", 15, 0600), 0);
+    ck_assert_int_eq(write_file_atomic(am, "http://am:9093\n", 15, 0600), 0);
+    ck_assert_int_eq(chmod(url, 0644), 0);   /* modes set explicitly: the umask does not decide */
+    ck_assert_int_eq(chmod(am, 0666), 0);
+    _cleanup_free_ char *yaml = xasprintf(
+        "notifiers:\n"
+        "  - {name: s1, type: slack, url_file: %s}\n"
+        "  - {name: s2, type: slack, url_file: %s}\n"
+        "  - {name: m, type: smtp, url: 'smtp://mail:587', from: a@b, to: c@d, password_file: %s}\n"
+        "  - {name: am, type: alertmanager, url_file: %s, insecure_skip_verify: true}\n"
+        "  - {name: m2, type: smtp, url: 'smtp://mail:587', from: a@b, to: c@d, password_file: %s}\n",
+        url, url, pw, am, gone);
+    /* The config itself holds no inline secret: its own mode does not matter. */
+    ck_assert_int_eq(write_file_atomic(cfg, yaml, strlen(yaml), 0600), 0);
+    ck_assert_int_eq(chmod(cfg, 0666), 0);
+    config_errors e = { 0 }, bad = { 0 }, notes = { 0 };
+    pcmon_config *c = config_load_file(cfg, &e);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_uint_eq(config_check_secrets(c, &bad, &notes), 2);
+    ck_assert_uint_eq(bad.n, 2);
+    ck_assert_msg(any_has(&bad, url, "world-readable (mode 0644"), "%s", bad.v[0].msg);
+    ck_assert_msg(strstr(bad.v[0].msg, "notifiers[s1]: url_file ") && bad.v[0].line == 2, "%s", bad.v[0].msg);
+    _cleanup_free_ char *fix = xasprintf("fix: chmod 0640 %s && chown root:pcmon %s", url, url);
+    ck_assert_msg(strstr(bad.v[0].msg, fix), "%s", bad.v[0].msg);
+    ck_assert(any_has(&bad, am, "world-readable, world-writable and group-writable (mode 0666"));
+    ck_assert(!any_has(&bad, cfg, NULL) && !any_has(&bad, pw, NULL));
+    ck_assert_uint_eq(notes.n, 2);
+    ck_assert(any_has(&notes, "notifiers[am]: insecure_skip_verify is on", NULL));
+    ck_assert(any_has(&notes, gone, "No such file"));
+    for (size_t i = 0; i < bad.n + notes.n; i++) {
+        const char *m = i < bad.n ? bad.v[i].msg : notes.v[i - bad.n].msg;
+        ck_assert_msg(!strstr(m, "SECRET"), "secret in \"%s\"", m);
+    }
+    config_errors_free(&bad);
+    config_errors_free(&notes);
+    /* Fixed as documented: nothing to report, NULL lists are fine. */
+    ck_assert_int_eq(chmod(url, 0640), 0);
+    ck_assert_int_eq(chmod(am, 0440), 0);
+    ck_assert_uint_eq(config_check_secrets(c, NULL, NULL), 0);
+    config_free(c);
+
+    /* Inline secrets make the config a secret file: a Slack url, user:password@ in a URL. */
+    static const char *const inl[] = {
+        "notifiers:\n  - {name: s, type: slack, url: 'https://hooks.slack.com/services/T/B/INLINESECRET'}\n",
+        "notifiers:\n  - {name: m, type: smtp, url: 'smtp://u:INLINESECRET@mail:587', from: a@b, to: c@d}\n",
+        "notifiers:\n  - {name: a, type: alertmanager, urls: ['http://am1', 'http://u:INLINESECRET@am2']}\n",
+    };
+    for (size_t i = 0; i < ELEMENTSOF(inl); i++) {
+        ck_assert_int_eq(write_file_atomic(cfg, inl[i], strlen(inl[i]), 0600), 0);
+        ck_assert_int_eq(chmod(cfg, 0604), 0);
+        c = config_load_file(cfg, &e);
+        ck_assert_ptr_nonnull(c);
+        ck_assert_uint_eq(config_check_secrets(c, &bad, NULL), 1);
+        ck_assert_msg(strstr(bad.v[0].msg, "the configuration (") && strstr(bad.v[0].msg, cfg) &&
+                      strstr(bad.v[0].msg, "mode 0604") && strstr(bad.v[0].msg, "or move the secret to url_file"),
+                      "%s", bad.v[0].msg);
+        ck_assert_msg(!strstr(bad.v[0].msg, "INLINESECRET"), "secret in \"%s\"", bad.v[0].msg);
+        config_errors_free(&bad);
+        ck_assert_int_eq(chmod(cfg, 0640), 0);
+        ck_assert_uint_eq(config_check_secrets(c, &bad, NULL), 0);
+        config_free(c);
+    }
+    /* A URL without user info is no secret, in a world-readable config either. */
+    static const char plain[] = "notifiers:\n  - {name: a, type: alertmanager, url: 'http://am:9093'}\n";
+    ck_assert_int_eq(write_file_atomic(cfg, plain, strlen(plain), 0600), 0);
+    ck_assert_int_eq(chmod(cfg, 0666), 0);
+    c = config_load_file(cfg, &e);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_uint_eq(config_check_secrets(c, NULL, NULL), 0);
+    config_free(c);
+    /* The embedded default holds no secret. */
+    c = config_load_default(&e);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_uint_eq(config_check_secrets(c, NULL, NULL), 0);
+    config_free(c);
+    config_errors_free(&e);
+    unlink(cfg);
+    unlink(url);
+    unlink(pw);
+    unlink(am);
+    rmdir(dir);
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
     Suite *s = suite_create("config");
@@ -623,6 +749,8 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_load_file);
     tcase_add_test(tc, test_embedded_default);
     tcase_add_test(tc, test_mutations);
+    tcase_add_test(tc, test_secret_modes);
+    tcase_add_test(tc, test_secret_files);
     suite_add_tcase(s, tc);
     return s;
 }

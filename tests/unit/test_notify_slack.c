@@ -188,6 +188,29 @@ START_TEST(resolved_and_test)
 }
 END_TEST
 
+/* What the engine scrubs from every message for a Slack notifier: the URL, its path, and the bare
+ * token (a proxy or an error page may echo any of them). */
+START_TEST(init_secrets)
+{
+    notifier_cfg cfg = { .name = "slack", .type = NOTIFY_SLACK,
+                         .url = "https://hooks.slack.com/services/T0AAA/B0BBB/TOKENsecret123" };
+    notifier n = { .cfg = &cfg };
+    char *err = NULL;
+    ck_assert_int_eq(notify_slack_backend.init(&n, &err), 0);
+    ck_assert_str_eq(n.target, "https://hooks.slack.com");
+    ck_assert_str_eq(n.secrets[0], cfg.url);
+    ck_assert_str_eq(n.secrets[1], "/services/T0AAA/B0BBB/TOKENsecret123");
+    ck_assert_str_eq(n.secrets[2], "TOKENsecret123");
+    _cleanup_free_ char *m = redact_secrets("HTTP 403 invalid_token TOKENsecret123 for /services/T0AAA/B0BBB/"
+                                            "TOKENsecret123", n.secrets, NOTIFIER_SECRETS);
+    ck_assert_msg(!strstr(m, "TOKENsecret123"), "%s", m);
+    notify_slack_backend.done(&n);
+    free(n.target);
+    for (size_t i = 0; i < NOTIFIER_SECRETS; i++)
+        free(n.secrets[i]);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("notify_slack");
@@ -197,6 +220,7 @@ int main(void)
     tcase_add_test(tc, small_alert);
     tcase_add_test(tc, storm_within_limits);
     tcase_add_test(tc, resolved_and_test);
+    tcase_add_test(tc, init_secrets);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
