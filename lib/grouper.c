@@ -277,14 +277,31 @@ static char *flat_key(const grouper *g, size_t rule, size_t src)
     return xasprintf("%s\x1f%s", g->c->rules[rule].id, g->c->sources[src].name);
 }
 
+/* The open flatline group of (rule, source), found by its key "rule\x1fsource" compared in place:
+ * this runs for most lines (every line is activity), and building the key on the heap for each
+ * was a tenth of replay's time. */
+static group *find_flat(const grouper *g, size_t rule, size_t src, size_t *idx)
+{
+    const char *id = g->c->rules[rule].id, *name = g->c->sources[src].name;
+    size_t n = strlen(id);
+    for (size_t i = 0; i < g->n; i++) {
+        const char *k = g->v[i]->key;
+        if (g->v[i]->flatline && strncmp(k, id, n) == 0 && k[n] == '\x1f' && str_eq(k + n + 1, name)) {
+            if (idx)
+                *idx = i;
+            return g->v[i];
+        }
+    }
+    return NULL;
+}
+
 void grouper_activity(grouper *g, size_t rule, size_t src, const char *lineref, uint64_t now)
 {
     if (rule >= g->c->nrules || src >= g->c->nsources)
         return;
     g->flat_last[rule * g->c->nsources + src] = now ? now : 1;
-    _cleanup_free_ char *key = flat_key(g, rule, src);
     size_t i;
-    group *grp = find(g, key, &i);
+    group *grp = find_flat(g, rule, src, &i);
     if (!grp)
         return;
     group_add(grp, &(fieldset){0}, lineref, now, g->c->grouping.max_lines);
@@ -322,9 +339,9 @@ static void tick_flatlines(grouper *g, uint64_t now)
             uint64_t last = g->flat_last[r * g->c->nsources + s];
             if (!last || !flatline_applies(g, r, s) || now < add_sat(last, rc->silence))
                 continue;
-            _cleanup_free_ char *key = flat_key(g, r, s);
-            if (find(g, key, NULL))
+            if (find_flat(g, r, s, NULL))
                 continue;
+            _cleanup_free_ char *key = flat_key(g, r, s);
             fieldset labels = {0};
             fields_set(&labels, "source", g->c->sources[s].name);
             group *grp = open_group(g, r, key, &labels, now);
@@ -376,11 +393,9 @@ uint64_t grouper_next_deadline(const grouper *g)
             continue;
         for (size_t s = 0; s < g->c->nsources; s++) {
             uint64_t last = g->flat_last[r * g->c->nsources + s];
-            _cleanup_free_ char *key = NULL;
             if (!last || !flatline_applies(g, r, s))
                 continue;
-            key = flat_key(g, r, s);
-            if (!find((grouper *)g, key, NULL) && add_sat(last, g->c->rules[r].silence) < d)
+            if (!find_flat(g, r, s, NULL) && add_sat(last, g->c->rules[r].silence) < d)
                 d = add_sat(last, g->c->rules[r].silence);
         }
     }
