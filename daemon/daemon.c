@@ -260,6 +260,10 @@ void daemon_step(daemon_t *d, uint64_t now, uint64_t mono)
     if (tailer_next_deadline(d->t, now) <= now)
         tailer_process(d->t, now);
     storm_tick(d->sm, now);
+    /* Delivery timers: retries, Slack's pacing, curl's own timeouts. Without this the timer fires
+     * for a deadline nobody serves and the loop spins until a socket event comes. */
+    if (sink_next_deadline(d->sk) <= now)
+        sink_process(d->sk);
     if (grouper_next_deadline(d->g) <= now) {
         grouper_tick(d->g, now);
         d->dirty = true;

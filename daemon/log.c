@@ -46,6 +46,23 @@ static void to_journal(int prio, const char *const *fields, const char *msg)
         free(owned[i]);
 }
 
+/* Messages quote log text (alert titles, file names): a CR or LF in it must not start a forged
+ * line of pcmon's log. Control bytes are written as \n, \r, \t or \xNN; one message, one line. */
+static char *one_line(const char *msg)
+{
+    strbuf b = {0};
+    strbuf_adds(&b, "");
+    for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
+        if (*p >= 0x20 && *p != 0x7f)
+            strbuf_addc(&b, (char)*p);
+        else if (*p == '\n' || *p == '\r' || *p == '\t')
+            strbuf_addf(&b, "\\%c", *p == '\n' ? 'n' : *p == '\r' ? 'r' : 't');
+        else
+            strbuf_addf(&b, "\\x%02x", *p);
+    }
+    return strbuf_take(&b);
+}
+
 void log_fields(int prio, const char *const *fields, const char *fmt, ...)
 {
     if (prio > max_prio)
@@ -58,6 +75,9 @@ void log_fields(int prio, const char *const *fields, const char *fmt, ...)
     va_end(ap);
     if (!msg)
         return;
+    char *line = one_line(msg);
+    free(msg);
+    msg = line;
     if (journal)
         to_journal(prio, fields, msg);
     else

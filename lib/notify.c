@@ -36,6 +36,7 @@ struct notify {
     bool draining;
     uint64_t drain_deadline;
     notify_stat *stats;
+    char *hostname;            /* owned copy: the caller's hooks may point at its stack */
     char curl_version[48];
 };
 
@@ -94,9 +95,9 @@ static void init_notifier(notify *e, nstate *s, const notifier_cfg *c, config_er
     s->st.target = s->n.target;
     s->st.available = s->available;
     if (c->insecure_skip_verify) {
-        _cleanup_free_ char *m = xasprintf("%s: insecure_skip_verify is on: TLS certificates of %s are NOT "
+        _cleanup_free_ char *m = xasprintf("insecure_skip_verify is on: TLS certificates of %s are NOT "
                                            "verified; anyone on the path can read and forge this traffic",
-                                           c->name, s->n.target);
+                                           s->n.target);
         emit(e, NEV_INSECURE, s, 0, NULL, 0, 0, m);
     }
 }
@@ -110,6 +111,8 @@ notify *notify_new(const pcmon_config *cfg, spool *sp, const notify_hooks *hooks
     e->sp = sp;
     if (hooks)
         e->h = *hooks;
+    e->hostname = xstrdup(e->h.hostname && e->h.hostname[0] ? e->h.hostname : "localhost");
+    e->h.hostname = e->hostname;
     e->rand = e->h.seed ? e->h.seed : UINT64_C(0x5eed);
     e->curl_deadline = USEC_INFINITY;
     const curl_version_info_data *vi = curl_version_info(CURLVERSION_NOW);
@@ -119,6 +122,7 @@ notify *notify_new(const pcmon_config *cfg, spool *sp, const notify_hooks *hooks
     snprintf(e->curl_version, sizeof e->curl_version, "libcurl %lu.%lu.%lu", v >> 16, (v >> 8) & 0xff, v & 0xff);
     e->multi = curl_multi_init();
     if (!e->multi) {
+        free(e->hostname);
         free(e);
         return NULL;
     }
@@ -161,6 +165,7 @@ notify *notify_free(notify *e)
         free(s->last_error);
     }
     curl_multi_cleanup(e->multi);
+    free(e->hostname);
     free(e->ns);
     free(e->stats);
     free(e);

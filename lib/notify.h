@@ -50,7 +50,7 @@ typedef struct notify_hooks {
     void (*event)(void *userdata, const notify_event *ev);   /* optional */
     void *userdata;
     uint64_t seed;             /* seeds the retry jitter */
-    const char *hostname;      /* Message-ID domain and test alert text; NULL = "localhost" */
+    const char *hostname;      /* Message-ID domain and test alert text; NULL = "localhost"; copied */
     unsigned long curl_version;   /* 0 = the running libcurl's; tests simulate an old one */
 } notify_hooks;
 

@@ -127,6 +127,7 @@ PY
     { sed -e "s|^state_dir:.*|state_dir: $S/state|" -e '/^notifiers: \[\]$/d' "$top/conf/pcmon.yaml"
       printf 'notifiers:\n  - name: slack\n    type: slack\n    url: http://127.0.0.1:%s/services/x\n' "$(cat "$S/port")"
       printf '  - name: audit\n    type: file\n    path: %s/alerts.jsonl\n' "$S"; } >"$S/pcmon.yaml"
+    chmod 0640 "$S/pcmon.yaml"   # it holds a webhook URL: pcmon run refuses it world-readable
     log="$S/root/var/log/parallelcluster/clustermgtd"
     : >"$log"
     # The shell records its pid and becomes pcmon, so that signals reach pcmon and not strace.
