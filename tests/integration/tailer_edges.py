@@ -2,7 +2,9 @@
 """Tailer edge cases through the real tailtool process (the in-process versions of these and the
 other edge cases are in tests/unit/test_tailer.c):
 
-- idle: six sources, nothing written for 2 s: the process is not woken at all (no polling);
+- idle: six sources, nothing written for 2 s: the process is not woken at all (no polling), both
+  tailtool and the real `pcmon run` (default config, no watchdog); the window starts once the
+  process sleeps in its poll (/proc/PID/wchan), so its own first block is not counted;
 - T12: the source's directory tree and file appear after the start: followed within 1 s;
 - T13: inotify unavailable (inotify_init fails with EMFILE): status says polling, and lines
   still arrive, within the 1 s poll;
@@ -20,11 +22,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tailer_logrotate as lr  # noqa: E402  (the tailtool harness)
 
 IDLE_WINDOW = 2.0
-
-
-def switches(pid):
-    with open("/proc/%d/status" % pid) as f:
-        return sum(int(l.split()[1]) for l in f if "ctxt_switches" in l)
+PCMON = os.environ.get("PCMON", os.path.join(lr.BUILD, "pcmon"))
+PC_LOGS = ["clustermgtd", "clustermgtd.events", "slurm_resume.log", "slurm_resume.events",
+           "bootstrap_error_msg", "slurm_suspend.log"]
 
 
 def datas(tail):
@@ -35,27 +35,80 @@ def seqs(tail):
     return [int(d[4:13]) if d.startswith(b"seq=") else -1 for d in datas(tail)]
 
 
+def switches(pid):
+    """Voluntary + involuntary context switches of the process: a process asleep in poll/epoll
+    makes none, so any change over a window is a wake-up (or it was never asleep)."""
+    with open("/proc/%d/status" % pid) as f:
+        return sum(int(l.split()[1]) for l in f if "ctxt_switches" in l)
+
+
+def asleep_in_poll(pid):
+    """The process is blocked in poll/epoll_wait (its kernel wait channel says so)."""
+    try:
+        with open("/proc/%d/wchan" % pid) as f:
+            return "poll" in f.read()
+    except OSError:
+        return False
+
+
+def measure_idle(pid):
+    """Waits (bounded) until pid sleeps in its event loop, then counts its wake-ups over
+    IDLE_WINDOW. Starting the count before it first blocks would count that first block."""
+    if not lr.wait_for(lambda: asleep_in_poll(pid), 30, "the process to block in poll"):
+        return -1
+    before = switches(pid)
+    time.sleep(IDLE_WINDOW)   # the measurement window, not a synchronisation
+    return switches(pid) - before if asleep_in_poll(pid) else switches(pid) - before + 1
+
+
 def idle_no_wakeups(tmp):
     logdir = os.path.join(tmp, "idle")
     os.makedirs(logdir)
-    names = ["clustermgtd", "clustermgtd.events", "slurm_resume.log", "slurm_resume.events",
-             "bootstrap_error_msg", "slurm_suspend.log"]
-    for n in names:
-        open(os.path.join(logdir, n), "w").write("x\n")
+    for n in PC_LOGS:
+        with open(os.path.join(logdir, n), "w") as f:
+            f.write("x\n")
     conf = os.path.join(tmp, "six.yaml")
     os.makedirs(os.path.join(tmp, "state"))
     with open(conf, "w") as f:
         f.write("state_dir: %s\nsources:\n" % os.path.join(tmp, "state"))
-        for i, n in enumerate(names):
+        for i, n in enumerate(PC_LOGS):
             f.write("  - {name: s%d, path: %s}\n" % (i, os.path.join(logdir, n)))
     p = subprocess.Popen([lr.TAILTOOL, "-c", conf, "-m"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     ready = p.stdout.readline().strip() == b"#ready"
-    before = switches(p.pid)
-    time.sleep(IDLE_WINDOW)   # the measurement window, not a synchronisation
-    woken = switches(p.pid) - before
+    woken = measure_idle(p.pid)
     p.terminate()
     p.wait(timeout=10)
-    lr.check("idle: six sources, %.0f s, %d wake-ups (no polling)" % (IDLE_WINDOW, woken), ready and woken == 0)
+    lr.check("idle tailer: six sources, %.0f s, %d wake-ups (no polling)" % (IDLE_WINDOW, woken),
+             ready and woken == 0)
+
+
+def idle_daemon(tmp):
+    """The real `pcmon run` on the default config (ten sources, six of them present, four waited
+    for), without a watchdog or notify socket: no wake-up at all while nothing is written."""
+    logdir = os.path.join(tmp, "var", "log", "parallelcluster")
+    os.makedirs(logdir)
+    for n in PC_LOGS:
+        with open(os.path.join(logdir, n), "w") as f:
+            f.write("x\n")
+    with open(os.path.join(lr.TOP, "conf", "pcmon.yaml")) as f:
+        text = f.read().replace("state_dir: /var/lib/pcmon", "state_dir: %s/state" % tmp)
+    conf = os.path.join(tmp, "pcmon.yaml")
+    with open(conf, "w") as f:
+        f.write(text)
+    env = {k: v for k, v in os.environ.items() if k not in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID")}
+    err = open(os.path.join(tmp, "pcmon.err"), "w+")
+    p = subprocess.Popen([PCMON, "run", "-c", conf, "--root", tmp], stdout=subprocess.DEVNULL, stderr=err, env=env)
+
+    def watching():
+        err.seek(0)
+        return err.read().count("watching ") >= len(PC_LOGS)
+    ok = lr.wait_for(watching, 30, "pcmon watching")
+    woken = measure_idle(p.pid) if ok else -1
+    p.terminate()
+    p.wait(timeout=10)
+    err.seek(0)
+    lr.check("idle daemon: pcmon run, default config, %.0f s, %d wake-ups" % (IDLE_WINDOW, woken),
+             ok and woken == 0, err.read()[-400:])
 
 
 def appears_later(tmp):
@@ -132,7 +185,7 @@ def main():
     if not os.access(lr.TAILTOOL, os.X_OK):
         print("FAIL tailer_edges: needs %s" % lr.TAILTOOL)
         return 1
-    for case in (idle_no_wakeups, appears_later, polling_fallback, long_line, symlinked):
+    for case in (idle_no_wakeups, idle_daemon, appears_later, polling_fallback, long_line, symlinked):
         tmp = tempfile.mkdtemp(prefix="pcmon-tail-edge-")
         try:
             case(tmp)
