@@ -119,6 +119,7 @@ def main():
         d = Daemon(tmp, cfg)
         check("daemon ready", d.start(), d.log()[-1500:])
         hwm0 = vm(d.proc.pid, "VmHWM")
+        cpu_max = 10 if os.environ.get("PCMON_SANITIZED") else 3   # a spinning loop burns all ~25 s
 
         def probe(n):
             return any(a["rule"] == "fault_probe" and a["labels"].get("n") == str(n) for a in alerts(audit))
@@ -156,10 +157,13 @@ def main():
                   d.log()[-2000:])
         check("slow endpoint: was really answering byte by byte", eps[1].sent >= 10, eps[1].sent)
         hwm = vm(d.proc.pid, "VmHWM")
-        check("10 MiB response: peak memory grew by < 4 MiB (%d kB -> %d kB)" % (hwm0, hwm), hwm - hwm0 < 4096)
-        check("CPU stays idle-ish while retries wait (< 3 s CPU in total)",
+        if os.environ.get("PCMON_SANITIZED"):   # ASan's quarantine keeps freed TLS records: no measure
+            print("SKIP 10 MiB response memory (sanitizer build)")
+        else:
+            check("10 MiB response: peak memory grew by < 4 MiB (%d kB -> %d kB)" % (hwm0, hwm), hwm - hwm0 < 4096)
+        check("CPU stays idle-ish while retries wait (< %d s CPU in total)" % cpu_max,
               sum(int(x) for x in open("/proc/%d/stat" % d.proc.pid).read().rsplit(")", 1)[1].split()[11:13])
-              < 3 * os.sysconf("SC_CLK_TCK"))
+              < cpu_max * os.sysconf("SC_CLK_TCK"))
         t = time.monotonic()
         rc = d.stop()
         check("SIGTERM with stalled deliveries: exit 0 within 5 s", rc == 0 and time.monotonic() - t < 5.5,
