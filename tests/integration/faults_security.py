@@ -12,7 +12,8 @@
   the token in an error) appear in none of: the daemon's stderr (-v), the sd_notify messages,
   `pcmon status --json`, `pcmon check-config`, the metrics textfile, the state directory (offsets,
   groups, last alerts, the spool), the audit file, the messages that reach Slack and SMTP;
-- TLS: insecure_skip_verify is loud in check-config, at every start and at every reload.
+- TLS: a certificate from an unknown CA is refused; insecure_skip_verify is loud in check-config, at
+  every start and at every reload.
 """
 import email
 import email.policy
@@ -223,13 +224,15 @@ def test_running(tmp, slack, smtp, ca):
         no_secret(name, text)
 
 
-def test_insecure_loud(tmp, ca):
+def test_insecure_loud(tmp, slack):
     d = os.path.join(tmp, "insecure")
-    os.makedirs(d)
+    os.makedirs(os.path.join(d, "var/log/parallelcluster"))
     port = free_port()
     items = ["  - name: am\n    type: alertmanager\n    url: https://127.0.0.1:%d\n    insecure_skip_verify: true\n"
-             % port, "  - name: audit\n    type: file\n    path: %s/alerts.jsonl\n" % d]
-    cfg = pcmon_config(d, items)
+             % port, "  - name: audit\n    type: file\n    path: %s/alerts.jsonl\n" % d,
+             # no ca_file: the system CAs do not know the test CA, so this must fail verification
+             "  - name: noca\n    type: slack\n    url: %s\n    timeout: 5s\n    retry_base: 5s\n" % slack.url]
+    cfg = pcmon_config(d, items, RULES)
     rc, out = check_config(cfg)
     check("insecure_skip_verify: check-config warns", rc == 0 and "notifiers[am]: insecure_skip_verify is on" in out,
           out)
@@ -241,6 +244,12 @@ def test_insecure_loud(tmp, ca):
     dm.reload()
     check("insecure_skip_verify: again at every reload", wait_for(lambda: dm.log().count(loud) == 2, 10),
           dm.log()[-1500:])
+    before = len(slack.requests)
+    append(d, CLUSTERMGTD, ts_line("PLAIN-PROBE 7", 7))
+    check("TLS: a server certificate from an unknown CA is refused (no ca_file)",
+          wait_for(lambda: "noca (https://127.0.0.1:%d): alert plain_probe" % slack.port in dm.log(), 20) and
+          "certificate" in dm.log().split("noca (https://127.0.0.1")[1].lower(), dm.log()[-1500:])
+    check("TLS: nothing reached that server's HTTP handler", len(slack.requests) == before)
     check("insecure_skip_verify: sigterm exit 0", dm.stop() == 0)
 
 
@@ -265,7 +274,7 @@ def main():
         try:
             test_secret_files(tmp, slack, smtp, ca)
             test_running(tmp, slack, smtp, ca)
-            test_insecure_loud(tmp, ca)
+            test_insecure_loud(tmp, slack)
         finally:
             slack.close()
             smtp.close()
