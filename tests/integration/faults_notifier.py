@@ -9,7 +9,7 @@
 While the hang and slow requests are stalled, a line appended to a log is matched and reaches the
 file notifier promptly (delivery runs inside the one event loop but never blocks it). The timeouts
 hold (a retry is scheduled after `timeout`, not later), the 10 MiB body costs no memory to speak
-of (at most XFER_RESP_MAX of a response is kept), and SIGTERM still ends within 5 s.
+of (at most XFER_RESP_MAX of a response is kept), and SIGTERM still ends after the 3 s drain.
 """
 import os
 import shutil
