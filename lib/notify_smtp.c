@@ -207,8 +207,14 @@ static int smtp_init(notifier *n, char **err)
     smtp_priv *p = xcalloc(1, sizeof *p);
     n->priv = p;
     n->target = url_redact(n->cfg->url ? n->cfg->url : "");
-    if (n->cfg->url && strchr(n->cfg->url, '@'))   /* user:password@host in the URL */
+    if (n->cfg->url && strchr(n->cfg->url, '@')) {   /* user:password@host in the URL */
         n->secrets[1] = xstrdup(n->cfg->url);
+        /* ...and the password alone, as a server or libcurl might quote it */
+        const char *u = strstr(n->cfg->url, "://"), *at = u ? strchr(u + 3, '@') : NULL;
+        const char *colon = at ? memchr(u + 3, ':', (size_t)(at - (u + 3))) : NULL;
+        if (colon && at - colon > 4)
+            n->secrets[2] = xstrndup(colon + 1, (size_t)(at - colon - 1));
+    }
     if (n->cfg->password_file) {
         int r = read_secret(n->cfg->password_file, &p->password);
         if (r < 0) {

@@ -170,6 +170,26 @@ START_TEST(header_value_ascii)
 }
 END_TEST
 
+/* What the engine scrubs for an SMTP notifier with credentials in its URL: the URL and the
+ * password alone; the target shows scheme and host only. */
+START_TEST(init_secrets)
+{
+    notifier_cfg cfg = { .name = "mail", .type = NOTIFY_SMTP, .url = "smtp://pcmon:pw-SECRET-42@mail.example:587" };
+    notifier n = { .cfg = &cfg };
+    char *err = NULL;
+    ck_assert_int_eq(notify_smtp_backend.init(&n, &err), 0);
+    ck_assert_str_eq(n.target, "smtp://mail.example:587");
+    ck_assert_str_eq(n.secrets[1], cfg.url);
+    ck_assert_str_eq(n.secrets[2], "pw-SECRET-42");
+    _cleanup_free_ char *m = redact_secrets("535 auth failed for pw-SECRET-42", n.secrets, NOTIFIER_SECRETS);
+    ck_assert_msg(!strstr(m, "SECRET"), "%s", m);
+    notify_smtp_backend.done(&n);
+    free(n.target);
+    for (size_t i = 0; i < NOTIFIER_SECRETS; i++)
+        free(n.secrets[i]);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("notify_smtp");
@@ -180,6 +200,7 @@ int main(void)
     tcase_add_test(tc, rfc2047_subject);
     tcase_add_test(tc, quoted_printable);
     tcase_add_test(tc, header_value_ascii);
+    tcase_add_test(tc, init_secrets);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
