@@ -5,7 +5,7 @@ set -eu
 # Usage: deps.sh build|test
 BUILD="build-essential pkg-config libsystemd-dev libcurl4-openssl-dev libjson-c-dev libyaml-dev libpcre2-dev"
 TEST="check logrotate python3 python3-yaml python3-aiosmtpd python3-botocore openssl prometheus-alertmanager
-curl valgrind clang libclang-rt-dev shellcheck rpm rpm2cpio cpio rpmlint dpkg-dev debhelper lintian pandoc systemd man-db git strace"
+curl valgrind clang libclang-rt-dev llvm shellcheck rpm rpm2cpio cpio rpmlint dpkg-dev debhelper lintian pandoc systemd man-db git strace"
 case "${1:-build}" in
 build) PKGS=$BUILD ;;
 test) PKGS="$BUILD $TEST" ;;
