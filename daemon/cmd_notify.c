@@ -29,6 +29,8 @@ int cmd_test_notify(int argc, char **argv)
     pcmon_config *c = cli_load_config(path, &embedded);
     if (!c)
         return EXIT_BAD_INPUT;
+    /* An admin testing by hand: the same warnings as check-config, and the test still goes out. */
+    cli_check_secrets(c, false);
     if (c->nnotifiers == 0) {
         printf("no notifiers configured in %s: alerts are printed on standard output\n", c->file);
         config_free(c);

@@ -106,6 +106,11 @@ def test_secret_files(tmp, slack, smtp, ca):
     check("run: refuses an insecure url_file and password_file (exit 1, never READY)",
           rc == 1 and not ready and "refusing to start" in log and url_file in log and pw_file in log, log[-2000:])
     no_secret("refused run's stderr", log)
+    p = subprocess.run([PCMON, "test-notify", "-c", cfg, "audit"], capture_output=True, text=True, timeout=60)
+    check("test-notify: same warning, and the test still goes out", p.returncode == 0 and
+          "url_file %s holds a secret and is world-readable" % url_file in p.stderr and "audit" in p.stdout,
+          p.stdout + p.stderr)
+    no_secret("test-notify output", p.stdout + p.stderr)
 
     # A webhook inline in a world-readable config: the config itself is the secret file.
     os.chmod(url_file, 0o640)
