@@ -76,6 +76,8 @@ char *offsets_to_json(const offset_table *t)
             }
             json_object_object_add(o, "siblings", a);
         }
+        if (e->horizon)
+            json_object_object_add(o, "siblings_horizon", json_object_new_uint64(e->horizon));
         json_object_object_add(srcs, e->name, o);
     }
     json_object_object_add(root, "sources", srcs);
@@ -151,6 +153,8 @@ static int entry_from_json(offset_table *t, const char *name, json_object *o)
             offsets_add_seen(e, &v);
         }
     }
+    if (json_object_object_get_ex(o, "siblings_horizon", &x) && get_u64(o, "siblings_horizon", &e->horizon) < 0)
+        return -EINVAL;
     return 0;
 }
 

@@ -36,6 +36,7 @@ typedef struct offset_entry {
     size_t ndrain;
     offset_id *seen;       /* the rotated siblings present at the last look */
     size_t nseen;
+    uint64_t horizon;      /* newest birth time of a sibling the bounded census forgot (0: none) */
 } offset_entry;
 
 typedef struct offset_table {

@@ -233,17 +233,32 @@ static void check_truncation(tailer *t, tsource *s, uint64_t now)
     }
 }
 
+/* Says once why the path cannot be followed (a symlink loop, a directory or a FIFO where the log
+ * should be, no permission); it is looked at again on its next event, never polled for. */
+static void path_problem(tailer *t, tsource *s, int err)
+{
+    if (err == s->open_err)
+        return;
+    s->open_err = err;
+    if (err == 0 || err == -ENOENT || err == -ENOTDIR)
+        return;
+    if (err == -EISDIR)
+        tailer_warnf(t, s, "is a directory, not a log file: not read until a regular file replaces it");
+    else if (err == -EINVAL)
+        tailer_warnf(t, s, "is not a regular file (a FIFO, socket or device): never opened for reading");
+    else if (err == -ELOOP)
+        tailer_warnf(t, s, "cannot open: %s (a symlink loop): not followed until the link is fixed", strerror(-err));
+    else
+        tailer_warnf(t, s, "cannot open: %s", strerror(-err));
+}
+
 static void open_cur(tailer *t, tsource *s, uint64_t now)
 {
     int err;
     tailfile *f = tailfile_open(s->path, t->max_line, now, &err);
-    if (!f) {
-        if (err != s->open_err && err != -ENOENT)
-            tailer_warnf(t, s, "cannot open: %s", strerror(-err));
-        s->open_err = err;
+    path_problem(t, s, f ? 0 : err);
+    if (!f)
         return;
-    }
-    s->open_err = 0;
     for (size_t i = 0; i < s->nolds; i++)
         if (s->olds[i]->dev == f->dev && s->olds[i]->ino == f->ino) {
             /* renamed away and back: the same generation again */
@@ -258,7 +273,14 @@ static void open_cur(tailer *t, tsource *s, uint64_t now)
     /* installed before the scan: if it is renamed meanwhile, the scan must know it is not new */
     s->cur = f;
     tailer_watch_file(t, s, f);
-    tailer_rescan(t, s, now, !s->first);
+    if (!tailer_rescan(t, s, now, !s->first) && !s->first) {
+        /* renamed during the scan (rotations back to back): generations missed before it may be
+         * there, and they come first. Let go of it: the next look takes it, in birth order, with
+         * them (a first start has nothing older to take and keeps it). */
+        tailwatch_remove_file(&t->w, &f->wd);
+        s->cur = tailfile_close(f);
+        return;
+    }
     tailer_note_newest(s, f->btime);
     t->dirty = true;
 }
@@ -268,7 +290,10 @@ static void open_cur(tailer *t, tsource *s, uint64_t now)
 static void check_path(tailer *t, tsource *s, uint64_t now)
 {
     struct stat st;
-    bool exists = stat(s->path, &st) == 0 && S_ISREG(st.st_mode);
+    int err = stat(s->path, &st) < 0 ? -errno : S_ISREG(st.st_mode) ? 0 : S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+    bool exists = err == 0;
+    if (err < 0)   /* never opened: a FIFO would block a reader, a directory is not a log */
+        path_problem(t, s, err);
     if (s->cur) {
         if (exists && st.st_dev == s->cur->dev && st.st_ino == s->cur->ino) {
             check_truncation(t, s, now);
@@ -477,6 +502,7 @@ int tailer_commit(tailer *t)
         }
         for (size_t k = 0; k < s->nseen; k++)
             offsets_add_seen(e, &s->seen[k]);
+        e->horizon = s->horizon;
     }
     int r = offsets_save(t->state_file, &tab);
     offsets_clear(&tab);

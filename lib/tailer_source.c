@@ -123,15 +123,50 @@ static bool seen_has(const tsource *s, uint64_t dev, uint64_t ino, uint64_t btim
     return false;
 }
 
+static void raise_horizon(tsource *s, uint64_t btime)
+{
+    if (btime > s->horizon)
+        s->horizon = btime;
+}
+
+/* Full: the sibling born first is forgotten (not the one seen first) and the horizon moves up to
+ * its birth: an unseen sibling born no later than the horizon is old data that was forgotten,
+ * never a copy made since (see new_since_census). */
 static void seen_push(tsource *s, uint64_t dev, uint64_t ino, uint64_t btime)
 {
     if (seen_has(s, dev, ino, btime))
         return;
     if (!s->seen)
         s->seen = xcalloc(MAX_SEEN, sizeof *s->seen);
-    if (s->nseen == MAX_SEEN)
-        memmove(&s->seen[0], &s->seen[1], --s->nseen * sizeof *s->seen);
+    if (s->nseen == MAX_SEEN) {
+        size_t oldest = 0;
+        for (size_t i = 1; i < s->nseen; i++)
+            if (s->seen[i].btime < s->seen[oldest].btime)
+                oldest = i;
+        if (btime < s->seen[oldest].btime) {
+            raise_horizon(s, btime);   /* older than everything remembered */
+            return;
+        }
+        raise_horizon(s, s->seen[oldest].btime);
+        memmove(&s->seen[oldest], &s->seen[oldest + 1], (--s->nseen - oldest) * sizeof *s->seen);
+    }
     s->seen[s->nseen++] = (offset_id){ dev, ino, btime };
+}
+
+static uint64_t seen_newest(const tsource *s)
+{
+    uint64_t m = 0;
+    for (size_t i = 0; i < s->nseen; i++)
+        m = s->seen[i].btime > m ? s->seen[i].btime : m;
+    return m;
+}
+
+/* A sibling that no look has seen and that was born after everything the census forgot: made
+ * since the last look (or missed by a scan that raced a rename). Without birth times only the
+ * census decides. */
+static bool new_since_census(const tsource *s, const tailfile_probe *p)
+{
+    return !seen_has(s, p->dev, p->ino, p->btime) && (!p->btime || p->btime > s->horizon);
 }
 
 void tailer_seen_add(tsource *s, const tailfile *f)
@@ -209,13 +244,6 @@ static bool dir_times(const char *dir, struct timespec *t)
     return true;
 }
 
-static uint64_t seen_newest(const tsource *s)
-{
-    uint64_t m = 0;
-    for (size_t i = 0; i < s->nseen; i++)
-        m = s->seen[i].btime > m ? s->seen[i].btime : m;
-    return m;
-}
 
 /* The rotated siblings, oldest first, with the heads of those that can matter (not in the census,
  * or as new as its newest) already read. A scan racing logrotate's renames (base.N -> base.N+1
@@ -237,7 +265,7 @@ static size_t probe_sorted(const tsource *s, tailfile_probe **out)
         if (n > 1)   /* p is NULL when there is none: qsort must not see it (UBSan) */
             qsort_r(p, n, sizeof *p, probe_order, (void *)s);
         for (size_t i = 0; i < n; i++)
-            if (!seen_has(s, p[i].dev, p[i].ino, p[i].btime) || p[i].btime >= newest_seen) {
+            if (new_since_census(s, &p[i]) || p[i].btime >= newest_seen) {
                 tailfile_probe_head(&p[i]);
                 moved |= p[i].moved;
             }
@@ -259,7 +287,7 @@ static size_t probe_sorted(const tsource *s, tailfile_probe **out)
 /* A union: a scan that raced a rename and missed a file must not make it look new later. */
 static void census(tailer *t, tsource *s, const tailfile_probe *p, size_t n)
 {
-    for (size_t i = n > MAX_SEEN ? n - MAX_SEEN : 0; i < n; i++)
+    for (size_t i = 0; i < n; i++)   /* past MAX_SEEN the oldest go into the horizon */
         seen_push(s, p[i].dev, p[i].ino, p[i].btime);
     t->dirty = true;
 }
@@ -274,8 +302,18 @@ void tailer_note_newest(tsource *s, uint64_t btime)
  * sibling is old data. Without birth times, nothing is taken for a missed generation. */
 static bool missed_generation(const tsource *s, tailfile_probe *p)
 {
-    return p->btime && s->newest && p->btime >= s->newest && !seen_has(s, p->dev, p->ino, p->btime) &&
+    return p->btime && s->newest && p->btime >= s->newest && new_since_census(s, p) &&
            !is_open(s, p->dev, p->ino) && !copy_of_open(s, p);
+}
+
+/* The path still names the current file. Checked after a scan: a sibling listed by a scan that
+ * ended with the current file still at its path cannot be its successor (a generation renamed
+ * away after it), so it is a copy of it (copytruncate) or older. */
+static bool cur_at_path(const tsource *s)
+{
+    struct stat st;
+    return s->cur && stat(s->path, &st) == 0 && (uint64_t)st.st_dev == s->cur->dev &&
+           (uint64_t)st.st_ino == s->cur->ino;
 }
 
 /* Opens the file p describes. Its name may have moved since the scan (a rename cascade): then it
@@ -313,15 +351,23 @@ static bool adopt(tailer *t, tsource *s, const tailfile_probe *p, const offset_g
     return true;
 }
 
-void tailer_rescan(tailer *t, tsource *s, uint64_t now, bool adopt_missed)
+bool tailer_rescan(tailer *t, tsource *s, uint64_t now, bool adopt_missed)
 {
     tailfile_probe *p;
     size_t n = probe_sorted(s, &p);
+    if (s->cur && !cur_at_path(s)) {
+        /* the current file was renamed during the scan: a newer sibling may be its successor,
+         * which must come after it. Nothing is taken; the next look starts again. */
+        s->dirty = true;
+        tailfile_probes_free(p, n);
+        return false;
+    }
     for (size_t i = 0; adopt_missed && i < n; i++)
         if (missed_generation(s, &p[i]) && adopt(t, s, &p[i], NULL, false, now))
             s->rotations++;
     census(t, s, p, n);
     tailfile_probes_free(p, n);
+    return true;
 }
 
 /* p is a copy of the generation lost (whose head bytes are known when head is not NULL): the same
@@ -343,12 +389,11 @@ static void adopt_later_copies(tailer *t, tsource *s, tailfile_probe *p, size_t 
                                const char *now_head, size_t now_len, uint64_t now)
 {
     for (size_t j = from; j < n; j++) {
-        if (seen_has(s, p[j].dev, p[j].ino, p[j].btime) || is_open(s, p[j].dev, p[j].ino) || p[j].size == 0)
+        if (!new_since_census(s, &p[j]) || is_open(s, p[j].dev, p[j].ino) || p[j].size == 0)
             continue;
         tailfile_probe_head(&p[j]);
         size_t k = p[j].head_n < now_len ? p[j].head_n : now_len;
-        if (seen_has(s, p[j].dev, p[j].ino, p[j].btime) || is_open(s, p[j].dev, p[j].ino) || p[j].size == 0 ||
-            (k > 0 && memcmp(p[j].head, now_head, k) == 0))
+        if (is_open(s, p[j].dev, p[j].ino) || (k > 0 && memcmp(p[j].head, now_head, k) == 0))
             continue;
         adopt(t, s, &p[j], NULL, true, now);
     }
@@ -369,10 +414,15 @@ bool tailer_recover_copy(tailer *t, tsource *s, const offset_gen *lost, const ch
     /* a copy no longer than what was delivered: the lines past it were read before the truncate */
     if (found && p[best].size > lost->offset)
         found = adopt(t, s, &p[best], lost, true, now);
-    /* copies made by later rotations that nobody saw (pcmon stopped, or far behind) */
-    if (found)
-        adopt_later_copies(t, s, p, best + 1, n, now_head, now_len, now);
-    census(t, s, p, n);
+    /* copies made by later rotations that nobody saw (pcmon stopped, or far behind). When the
+     * current file was renamed meanwhile, the newer siblings may be its successors: they are
+     * left out of the census too, for the next look to take them in order */
+    if (cur_at_path(s)) {
+        if (found)
+            adopt_later_copies(t, s, p, best + 1, n, now_head, now_len, now);
+        census(t, s, p, n);
+    } else
+        s->dirty = true;
     tailfile_probes_free(p, n);
     return found;
 }
@@ -381,20 +431,27 @@ void tailer_recover_since_empty(tailer *t, tsource *s, const char *now_head, siz
 {
     tailfile_probe *p;
     size_t n = probe_sorted(s, &p);
-    adopt_later_copies(t, s, p, 0, n, now_head, now_len, now);
-    census(t, s, p, n);
+    if (cur_at_path(s)) {
+        adopt_later_copies(t, s, p, 0, n, now_head, now_len, now);
+        census(t, s, p, n);
+    } else
+        s->dirty = true;   /* rotated by rename meanwhile: the next look follows that */
     tailfile_probes_free(p, n);
 }
 
-/* Opens path when it is the saved generation g (device, inode, head, long enough), at its offset. */
-static tailfile *open_gen(tailer *t, const char *path, const offset_gen *g, uint64_t now)
+/* Opens path when it is the saved generation g (device, inode, head, long enough), at its offset.
+ * *rewritten: path is g's inode, but with other content (truncated or reused). */
+static tailfile *open_gen(tailer *t, const char *path, const offset_gen *g, uint64_t now, bool *rewritten)
 {
     int err;
+    *rewritten = false;
     tailfile *f = tailfile_open(path, t->max_line, now, &err);
-    if (!f)
-        return NULL;
-    if (f->dev != g->dev || f->ino != g->ino || f->size < g->offset || !tailfile_head_is(f, g->head_hash, g->head_len))
+    if (!f || f->dev != g->dev || f->ino != g->ino)
+        return tailfile_close(f);   /* gone, or the name moved on (a rename cascade) */
+    if (f->size < g->offset || !tailfile_head_is(f, g->head_hash, g->head_len)) {
+        *rewritten = true;
         return tailfile_close(f);
+    }
     tailfile_seek(f, g->offset, g->lineno, g->skip);
     return f;
 }
@@ -402,27 +459,25 @@ static tailfile *open_gen(tailer *t, const char *path, const offset_gen *g, uint
 static tailfile *find_gen(tailer *t, tsource *s, const offset_gen *g, uint64_t now, bool *at_path)
 {
     struct stat st;
+    bool rewritten = false;
     *at_path = false;
     if (stat(s->path, &st) == 0 && st.st_dev == g->dev && st.st_ino == g->ino) {
-        tailfile *f = open_gen(t, s->path, g, now);
+        tailfile *f = open_gen(t, s->path, g, now, &rewritten);
         if (f) {
             *at_path = true;
             return f;
         }
+        if (rewritten)
+            return NULL;   /* the path's own inode, truncated: tailer_restore recovers its copy */
     }
     tailfile *f = NULL;
-    for (int attempt = 0; attempt < FIND_ATTEMPTS && !f; attempt++) {
+    for (int attempt = 0; attempt < FIND_ATTEMPTS && !f && !rewritten; attempt++) {
         tailfile_probe *p;
         size_t n = probe_sorted(s, &p);
-        bool present = false;
-        for (size_t i = 0; i < n && !f; i++)
-            if (p[i].dev == g->dev && p[i].ino == g->ino) {
-                present = true;
-                f = open_gen(t, p[i].path, g, now);
-            }
+        for (size_t i = 0; i < n && !f && !rewritten; i++)
+            if (p[i].dev == g->dev && p[i].ino == g->ino)
+                f = open_gen(t, p[i].path, g, now, &rewritten);
         tailfile_probes_free(p, n);
-        if (present && !f)
-            break;   /* there, but rewritten */
     }
     return f;
 }
@@ -439,6 +494,7 @@ static void lost_gen(tailer *t, tsource *s, const offset_gen *g)
 void tailer_restore(tailer *t, tsource *s, const offset_entry *e, uint64_t now)
 {
     bool at_path;
+    raise_horizon(s, e->horizon);
     for (size_t k = 0; k < e->nseen; k++)
         seen_push(s, e->seen[k].dev, e->seen[k].ino, e->seen[k].btime);
     for (size_t k = 0; k < e->ndrain; k++)
@@ -456,11 +512,11 @@ void tailer_restore(tailer *t, tsource *s, const offset_entry *e, uint64_t now)
         return;
     tailfile *f = find_gen(t, s, &e->cur, now, &at_path);
     if (f && at_path) {
+        s->cur = f;
+        tailer_watch_file(t, s, f);
         /* saved while it was empty: an empty head says nothing, any copy made since is new */
         if (e->cur.head_len == 0)
             tailer_recover_since_empty(t, s, f->head, f->head_len, now);
-        s->cur = f;
-        tailer_watch_file(t, s, f);
         return;
     }
     if (f) {   /* rotated while pcmon was down: drain it, the new file is read from 0 */
@@ -473,11 +529,11 @@ void tailer_restore(tailer *t, tsource *s, const offset_entry *e, uint64_t now)
     if (a && a->dev == e->cur.dev && a->ino == e->cur.ino) {
         /* the same inode with other content: truncated (copytruncate) or reused while down */
         s->truncations++;
+        s->cur = a;
+        tailer_watch_file(t, s, a);
         if (!tailer_recover_copy(t, s, &e->cur, NULL, a->head, a->head_len, now) && e->cur.offset > 0)
             lost_gen(t, s, &e->cur);
         tailfile_seek(a, 0, 0, false);
-        s->cur = a;
-        tailer_watch_file(t, s, a);
         t->dirty = true;
         return;
     }

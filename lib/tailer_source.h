@@ -38,6 +38,7 @@ typedef struct tsource {
     size_t nolds;
     offset_id *seen;           /* the census: rotated siblings seen (union of every look) */
     size_t nseen;
+    uint64_t horizon;          /* the census is bounded: newest birth time of a sibling it forgot */
     uint64_t newest;           /* birth time of the newest generation followed: a missed one is newer */
     bool dirty, rewatch, backlog, polling;
     bool hold;                 /* the file holds part of its first line only: not read yet */
@@ -72,8 +73,9 @@ void tailer_source_limits(tsource *s, size_t max_line);
 /* Follows symlinks in the path to find where rotated siblings live; sets rewatch on a change. */
 void tailer_resolve(tsource *s);
 /* Takes the census of the rotated siblings. adopt: first take the ones not seen before (not
- * open, not a copy of an open generation) as generations that were missed, read from 0. */
-void tailer_rescan(tailer *t, tsource *s, uint64_t now, bool adopt);
+ * open, not a copy of an open generation) as generations that were missed, read from 0.
+ * False (nothing done, the source marked dirty) when the current file was renamed meanwhile. */
+bool tailer_rescan(tailer *t, tsource *s, uint64_t now, bool adopt);
 /* After a truncation of the generation described by lost (head: its first head_len bytes, or NULL
  * when only the hash is known): finds its copy among the siblings and drains it from
  * lost->offset, then any later copies that are not a copy of the file's present content

@@ -190,6 +190,44 @@ START_TEST(inode_reuse_is_a_new_file)
 }
 END_TEST
 
+/* More rotated siblings than the census holds (rotate 1000): the ones it forgot are old data. A
+ * file seen empty and then written must not take them for copies made since (it re-read every
+ * forgotten generation from line 1), neither live nor after a restart. */
+START_TEST(census_full_never_rereads_forgotten_siblings)
+{
+    for (int i = 1; i <= 300; i++)
+        put(P("%s.%d", A(), i), P("old %d\n", i));
+    put(A(), "");
+    pcmon_config *c = cfg(SRC_A);
+    tailer *t = start(c);
+    pump(t);
+    expect(0, -1);
+    lines(A(), 1, 2);
+    pump(t);
+    expect(1, 2);
+    ck_assert_int_eq(truncate(A(), 0), 0);   /* truncated by hand: seen empty again */
+    pump(t);
+    lines(A(), 3, 4);
+    pump(t);
+    expect(3, 4);
+    ck_assert_int_eq(tailer_commit(t), 0);
+    _cleanup_free_ char *json = NULL;
+    size_t len;
+    ck_assert_int_eq(read_file(P("%s/state/offsets.json", tmp), 1 << 20, &json, &len), 0);
+    ck_assert_ptr_nonnull(strstr(json, "\"siblings_horizon\""));
+    ck_assert_int_eq(truncate(A(), 0), 0);
+    t = restart(t, c, true);
+    pump(t);
+    lines(A(), 5, 6);
+    pump(t);
+    expect(5, 6);
+    t = restart(t, c, true);
+    expect(0, -1);
+    tailer_free(t);
+    config_free(c);
+}
+END_TEST
+
 START_TEST(identical_sources_independent)
 {
     lines(A(), 1, 5);
@@ -299,6 +337,7 @@ static Suite *suite(void)
     tcase_add_test(tc, copytruncate_while_stopped_from_empty);
     tcase_add_test(tc, restart_between_copy_and_truncate);
     tcase_add_test(tc, inode_reuse_is_a_new_file);
+    tcase_add_test(tc, census_full_never_rereads_forgotten_siblings);
     tcase_add_test(tc, identical_sources_independent);
     tcase_add_test(tc, reconfigure_keeps_offsets);
     tcase_add_test(tc, offsets_file_contents);
