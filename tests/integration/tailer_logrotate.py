@@ -110,7 +110,9 @@ def writer_main(path, mode, lag, rate):
 # ---- harness ----
 
 class Tail:
-    """tailtool on a one-source config; collects its output lines."""
+    """tailtool on a one-source config; collects its output lines. Each run keeps its standard
+    error (warnings, the status at SIGTERM) in its own file."""
+    runs = 0
 
     def __init__(self, tmp, path, extra_args=()):
         self.conf = os.path.join(tmp, "pcmon.yaml")
@@ -119,7 +121,9 @@ class Tail:
                     % (os.path.join(tmp, "state"), path))
         os.makedirs(os.path.join(tmp, "state"), exist_ok=True)
         self.lines, self.ready, self.seen = [], False, set()
-        self.stderr = open(os.path.join(tmp, "tailtool.err"), "w+")
+        Tail.runs += 1
+        self.errpath = os.path.join(tmp, "tailtool.%d.err" % Tail.runs)
+        self.stderr = open(self.errpath, "w+")
         self.p = subprocess.Popen([TAILTOOL, "-c", self.conf, "-m", *extra_args], stdout=subprocess.PIPE,
                                   stderr=self.stderr)
         self.t = threading.Thread(target=self._read, daemon=True)
@@ -144,6 +148,10 @@ class Tail:
 
     def has_seq(self, n):
         return any(d.startswith(b"seq=%09d" % n) for _, d, _ in self.lines[-50:])
+
+    def errtext(self):
+        with open(self.errpath, errors="replace") as f:
+            return f.read()
 
     def stop(self):
         self.p.send_signal(signal.SIGTERM)
