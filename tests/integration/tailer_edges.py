@@ -51,13 +51,13 @@ def asleep_in_poll(pid):
         return False
 
 
-def measure_idle(pid):
-    """Waits (bounded) until pid sleeps in its event loop, then counts its wake-ups over
-    IDLE_WINDOW. Starting the count before it first blocks would count that first block."""
+def measure_idle(pid, window=IDLE_WINDOW):
+    """Waits (bounded) until pid sleeps in its event loop, then counts its wake-ups over the
+    window. Starting the count before it first blocks would count that first block."""
     if not lr.wait_for(lambda: asleep_in_poll(pid), 30, "the process to block in poll"):
         return -1
     before = switches(pid)
-    time.sleep(IDLE_WINDOW)   # the measurement window, not a synchronisation
+    time.sleep(window)   # the measurement window, not a synchronisation
     return switches(pid) - before if asleep_in_poll(pid) else switches(pid) - before + 1
 
 
