@@ -181,7 +181,11 @@ def make_config(work, name, notifiers="", grouping=None):
         assert n == 1, key
     text = re.sub(r"^notifiers:.*$", "notifiers:" + (notifiers or " []"), text, flags=re.M)
     path = os.path.join(work, name + ".yaml")
-    with open(path, "w") as f:
+    # 0640 before the secret goes in: pcmon refuses a config with an inline webhook URL that
+    # other users can read (docs/security.md).
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
+    os.fchmod(fd, 0o640)
+    with os.fdopen(fd, "w") as f:
         f.write(text)
     return path
 
