@@ -36,7 +36,7 @@ DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILDDIR)/%.o)
 UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILDDIR)/tests/%)
 TEST_TOOLS  :=
 
-.PHONY: all check check-tailer tests run demo clean deps deps-test bench fuzz
+.PHONY: all check check-tailer tests run demo clean deps deps-test bench fuzz soak
 all: $(BUILDDIR)/pcmon
 
 $(BUILDDIR)/%.o: %.c
@@ -97,6 +97,12 @@ bench: all
 	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $(BUILDDIR)/tests/stagebench tests/bench/stagebench.c \
 	    $(BUILDDIR)/libpcmon.a $(PKG_LIBS) -lm
 	/usr/bin/python3 tests/bench/bench.py --build $(BUILDDIR) $(if $(SOAK),--soak) $(BENCH_ARGS)
+
+# Whether pcmon's memory stays flat: replay of the largest scenario in a loop, then following files
+# appended at 10k lines/s, SOAK_MINUTES (10) each, RSS sampled from /proc (docs/performance.md).
+# Not part of check; SOAK_ARGS passes options to tests/bench/soak.py.
+soak: all
+	/usr/bin/python3 tests/bench/soak.py --build $(BUILDDIR) $(if $(SOAK_MINUTES),--minutes $(SOAK_MINUTES)) $(SOAK_ARGS)
 
 clean:
 	rm -rf $(BUILDDIR)
