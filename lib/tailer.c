@@ -126,20 +126,40 @@ void tailer_push_old(tailer *t, tsource *s, tailfile *f)
     t->dirty = true;
 }
 
-/* Watches dir for base and, once dir exists, dir's parent for dir's own name: a directory's
- * IN_DELETE_SELF is not raised while a file in it is still open (a rotated generation being
- * drained pins it), but its parent hears the rmdir at once. Returns add_dir's result. */
-static int watch_dir(tailer *t, tsource *s, const char *dir, const char *base, size_t *added, bool *failed)
+/* An open generation of s has no name left (deleted, or rotated and then compressed away). Its
+ * dentry keeps the directory's alive: were the directory removed now, its IN_DELETE_SELF would
+ * wait until that file is closed, up to the drain grace and more. */
+static bool pins_dir(const tsource *s)
+{
+    if (s->cur && s->cur->unlinked)
+        return true;
+    for (size_t i = 0; i < s->nolds; i++)
+        if (s->olds[i]->unlinked)
+            return true;
+    return false;
+}
+
+/* Watches dir for base and, while a deleted file pins dir (pins_dir), dir's parent for dir's own
+ * name, which hears an rmdir at once. Only then: the parent (/var/log for /var/log/parallelcluster)
+ * has other busy entries, and each event on a watch is a wake-up. Returns add_dir's result. */
+static int watch_dir(tailer *t, tsource *s, const char *dir, const char *base, bool parent, size_t *added,
+                     bool *failed)
 {
     int r = tailwatch_add_dir(&t->w, s, dir, base);
     *added += r >= 0;
     *failed |= r < 0;
     const char *slash = strrchr(dir, '/');
-    if (r == 1 && slash && slash != dir && slash[1]) {
-        _cleanup_free_ char *parent = xstrndup(dir, (size_t)(slash - dir));
-        int r2 = tailwatch_add_dir(&t->w, s, parent, slash + 1);
+    if (parent && r == 1 && slash && slash != dir && slash[1]) {
+        _cleanup_free_ char *name = xstrdup(slash + 1);
+        _cleanup_free_ char *up = xstrndup(dir, (size_t)(slash - dir));
+        struct stat before, after;
+        bool had = stat(dir, &before) == 0;
+        int r2 = tailwatch_add_dir(&t->w, s, up, name);
         *added += r2 >= 0;
         *failed |= r2 < 0;
+        /* removed (or replaced) before the parent's watch was there: look again */
+        if (!had || stat(dir, &after) < 0 || after.st_ino != before.st_ino || after.st_dev != before.st_dev)
+            s->dirty = s->rewatch = true;
     }
     return r;
 }
@@ -153,9 +173,10 @@ static void watch_source(tailer *t, tsource *s, uint64_t now)
     }
     bool failed = false;
     size_t added = 0;
-    int r = watch_dir(t, s, s->dir, s->base, &added, &failed);
+    s->parent_watch = pins_dir(s);
+    int r = watch_dir(t, s, s->dir, s->base, s->parent_watch, &added, &failed);
     if (s->link && (!str_eq(s->rdir, s->dir) || !str_eq(s->rbase, s->base)))
-        watch_dir(t, s, s->rdir, s->rbase, &added, &failed);
+        watch_dir(t, s, s->rdir, s->rbase, s->parent_watch, &added, &failed);
     tailwatch_remove_dirs(&t->w, s, added);
     /* the directory just appeared: what is in it already is not new rotated data */
     if (r == 1 && s->dir_state == DIR_ANCESTOR)
@@ -364,6 +385,8 @@ static void sync_source(tailer *t, tsource *s, uint64_t now)
         read_gen(t, s, s->cur, limit, &budget, now);
     s->backlog = budget == 0;
     flush_idle(t, s, now);
+    if (t->w.fd >= 0 && pins_dir(s) != s->parent_watch)
+        s->dirty = s->rewatch = true;   /* watch the parent, or stop */
 }
 
 static uint64_t source_deadline(const tailer *t, const tsource *s)

@@ -41,6 +41,7 @@ typedef struct tsource {
     uint64_t horizon;          /* the census is bounded: newest birth time of a sibling it forgot */
     uint64_t newest;           /* birth time of the newest generation followed: a missed one is newer */
     bool dirty, rewatch, backlog, polling;
+    bool parent_watch;         /* the directory's parent is watched: an unlinked file pins it */
     bool hold;                 /* the file holds part of its first line only: not read yet */
     uint64_t hold_since;
     bool writer_moved;         /* the current file has data: a rotated one's writer went there */

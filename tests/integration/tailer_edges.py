@@ -51,12 +51,15 @@ def asleep_in_poll(pid):
         return False
 
 
-def measure_idle(pid, window=IDLE_WINDOW):
+def measure_idle(pid, window=IDLE_WINDOW, during=None):
     """Waits (bounded) until pid sleeps in its event loop, then counts its wake-ups over the
-    window. Starting the count before it first blocks would count that first block."""
+    window (during() runs at its start). Starting the count before it first blocks would count
+    that first block."""
     if not lr.wait_for(lambda: asleep_in_poll(pid), 30, "the process to block in poll"):
         return -1
     before = switches(pid)
+    if during:
+        during()
     time.sleep(window)   # the measurement window, not a synchronisation
     return switches(pid) - before if asleep_in_poll(pid) else switches(pid) - before + 1
 
@@ -75,11 +78,26 @@ def idle_no_wakeups(tmp):
             f.write("  - {name: s%d, path: %s}\n" % (i, os.path.join(logdir, n)))
     p = subprocess.Popen([lr.TAILTOOL, "-c", conf, "-m"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     ready = p.stdout.readline().strip() == b"#ready"
+
+    def next_door():
+        """Activity beside the log directory, in its parent (as in /var/log beside
+        /var/log/parallelcluster): none of the tailer's business."""
+        for i in range(20):
+            other = os.path.join(tmp, "other-%d" % i)
+            with open(other, "w") as f:
+                f.write("y\n")
+            os.rename(other, other + ".1")
+            os.unlink(other + ".1")
+            os.mkdir(other)
+            os.rmdir(other)
     woken = measure_idle(p.pid)
+    woken_beside = measure_idle(p.pid, during=next_door)
     p.terminate()
     p.wait(timeout=10)
     lr.check("idle tailer: six sources, %.0f s, %d wake-ups (no polling)" % (IDLE_WINDOW, woken),
              ready and woken == 0)
+    lr.check("idle tailer: files created, renamed and removed beside the log directory: %d wake-ups"
+             % woken_beside, ready and woken_beside == 0)
 
 
 def idle_daemon(tmp):
