@@ -28,16 +28,6 @@ done
 for t in "$top"/tests/integration/*.sh "$top"/tests/integration/*.py; do
     [ -f "$t" ] || continue
     name=integration/$(basename "$t")
-    # The tailer stress scripts (real logrotate, SIGKILL, edge cases) still fail now and then on a
-    # loaded machine (a copytruncate race under SIGKILL, one idle wake-up): run with `make check-tailer`
-    # until they are exact every time; the tailer's unit tests stay in this run.
-    case "$name" in
-    integration/tailer_*)
-        if [ -z "${PCMON_TAILER_STRESS:-}" ]; then
-            echo "SKIP $name (make check-tailer runs it)"
-            continue
-        fi ;;
-    esac
     start=$(date +%s)
     case "$t" in
     *.py) /usr/bin/python3 "$t" >"$log" 2>&1 ;;
