@@ -114,11 +114,11 @@ class Tail:
     error (warnings, the status at SIGTERM) in its own file."""
     runs = 0
 
-    def __init__(self, tmp, path, extra_args=()):
+    def __init__(self, tmp, path, extra_args=(), tailer_conf=""):
         self.conf = os.path.join(tmp, "pcmon.yaml")
         with open(self.conf, "w") as f:
-            f.write("state_dir: %s\nsources:\n  - {name: app, path: %s, start_at: beginning}\n"
-                    % (os.path.join(tmp, "state"), path))
+            f.write("state_dir: %s\n%ssources:\n  - {name: app, path: %s, start_at: beginning}\n"
+                    % (os.path.join(tmp, "state"), tailer_conf, path))
         os.makedirs(os.path.join(tmp, "state"), exist_ok=True)
         self.lines, self.ready, self.seen = [], False, set()
         Tail.runs += 1

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""T8/T9: tailtool is killed with SIGKILL at random moments while a writer appends numbered lines
-and logrotate rotates the log (create, and copytruncate), then restarted on the same state.
+"""T8/T9/T10: tailtool is killed with SIGKILL at random moments while a writer appends numbered
+lines and logrotate rotates the log (create, and copytruncate), then restarted on the same state.
 
 tailtool prints a "#commit" marker after each offsets commit, so every printed line is known to
 be committed or in flight. Pass: every line written (copytruncate: every line that logrotate
@@ -8,6 +8,13 @@ kept on disk) is printed; a line printed more than once was in flight (printed a
 commit of a run that was then killed) in every printing but its last; a line keeps its line
 number across restarts. The random seed is printed so a failure can be replayed
 (TAILER_SIGKILL_SEED=...).
+
+Also, exactly (no randomness): tailtool stopped with a partial last line held, then, while it is
+down, the line is finished, more lines written and real logrotate rotates the log: with create
+(the writer keeps appending to the renamed file, then switches), with copytruncate where the live
+file shrank, and with copytruncate where it grew back past the saved offset. The writer pauses
+around logrotate (lockstep), so logrotate loses nothing and every line must be printed once, in
+order, with its line number, the partial one as a whole.
 """
 import os
 import random
@@ -26,9 +33,9 @@ KILLS = 20
 class Run(lr.Tail):
     """A tailtool run that remembers where its last commit was."""
 
-    def __init__(self, tmp, path):
+    def __init__(self, tmp, path, tailer_conf=""):
         self.committed = 0
-        super().__init__(tmp, path)
+        super().__init__(tmp, path, tailer_conf=tailer_conf)
 
     def _read(self):
         for raw in self.p.stdout:
@@ -151,6 +158,53 @@ def run_mode(mode, rnd):
         lr.shutil.rmtree(tmp, ignore_errors=True)
 
 
+def stopped_across_rotation(case):
+    """case: create, copytruncate (the live file shrank), copytruncate-regrown (it grew back past
+    the saved offset before the restart)."""
+    tmp = lr.tempfile.mkdtemp(prefix="pcmon-tail-down-%s-" % case)
+    try:
+        logdir = os.path.join(tmp, "log")
+        os.makedirs(logdir)
+        path = os.path.join(logdir, "clustermgtd")
+        mode = "create" if case == "create" else "copytruncate"
+
+        def lines(a, b):
+            return b"".join(b"seq=%09d %s\n" % (n, b"x" * 24) for n in range(a, b + 1))
+        w = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        os.write(w, lines(1, 100) + lines(101, 101)[:20])   # line 101 still partial
+        tail = Run(tmp, path, tailer_conf="tailer: {partial_flush: 1h}\n")
+        ok = lr.wait_for(lambda: tail.has_seq(100), 10, "the first run's lines")
+        tail.stop()
+        first = [int(d[4:13]) for _, d, _ in tail.lines]
+        os.write(w, lines(101, 101)[20:] + lines(102, 150))
+        conf, st = os.path.join(tmp, "logrotate.conf"), os.path.join(tmp, "logrotate.status")
+        with open(conf, "w") as f:
+            f.write(lr.logrotate_conf(path, mode, 0))
+        subprocess.run([lr.LOGROTATE, "-f", "-s", st, conf], check=True)
+        os.write(w, lines(151, 170))   # create: to the renamed file; copytruncate: to the live one
+        if mode == "create":
+            os.close(w)
+            w = os.open(path, os.O_WRONLY | os.O_APPEND)
+        os.write(w, lines(171, 180 if case != "copytruncate-regrown" else 400))
+        os.close(w)
+        last = 180 if case != "copytruncate-regrown" else 400
+        if case == "copytruncate":
+            ok = ok and os.path.getsize(path) < 150 * 38   # it shrank
+        second = Run(tmp, path, tailer_conf="tailer: {partial_flush: 1h}\n")
+        ok = lr.wait_for(lambda: second.has_seq(last), 20, "the second run's lines") and ok
+        err = second.stop()
+        got = [(int(d[4:13]), ln) for ln, d, _ in second.lines if lr.whole(d)]
+        want_ln = list(range(101, 151)) + (list(range(151, 171)) + list(range(1, 11)) if mode == "create"
+                                            else list(range(1, last - 150 + 1)))
+        lr.check("T9/T10 %s while stopped: the rest of the rotated file, then the new one, exactly once, in "
+                 "order, line numbers kept; the partial line whole" % case,
+                 ok and first == list(range(1, 101)) and [s for s, _ in got] == list(range(101, last + 1))
+                 and [ln for _, ln in got] == want_ln and len(got) == len(second.lines) and " gaps=0 " in err,
+                 "first run %d lines, second run %r... %s" % (len(first), got[:3], err[-300:]))
+    finally:
+        lr.shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main():
     if not os.access(lr.TAILTOOL, os.X_OK):
         print("FAIL tailer_sigkill: needs %s" % lr.TAILTOOL)
@@ -158,6 +212,8 @@ def main():
     seed = int(os.environ.get("TAILER_SIGKILL_SEED", random.randrange(1 << 30)))
     print("seed %d" % seed, flush=True)
     rnd = random.Random(seed)
+    for case in ("create", "copytruncate", "copytruncate-regrown"):
+        stopped_across_rotation(case)
     for mode in ("create", "copytruncate"):
         run_mode(mode, rnd)
     return 1 if lr.failures else 0
