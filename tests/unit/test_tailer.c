@@ -432,6 +432,43 @@ START_TEST(symlinked_path)
 }
 END_TEST
 
+START_TEST(not_a_log_file_is_reported_never_opened)
+{
+    lines(A(), 1, 1);
+    pcmon_config *c = cfg(SRC_A);
+    tailer *t = start(c);
+    expect(1, 1);
+    ck_assert_int_eq(unlink(A()), 0);
+    pump(t);
+    now_us += 6 * 60 * USEC_PER_SEC;         /* the deleted generation is finished and closed */
+    pump(t);
+    ck_assert_uint_eq(status(t, 0).draining, 0);
+    ck_assert_int_eq(mkdir(A(), 0755), 0);
+    pump(t);
+    ck_assert_ptr_nonnull(strstr(got.warn, "is a directory"));
+    ck_assert_uint_eq(tailer_next_deadline(t, now_us), USEC_INFINITY);
+    ck_assert_int_eq(rmdir(A()), 0);
+    ck_assert_int_eq(mkfifo(A(), 0644), 0);   /* opening it to read would block */
+    pump(t);
+    ck_assert_ptr_nonnull(strstr(got.warn, "not a regular file"));
+    ck_assert(!fd_open_to("a.log"));
+    unsigned warns = got.warns;
+    pump(t);
+    ck_assert_uint_eq(got.warns, warns);      /* once */
+    ck_assert_int_eq(unlink(A()), 0);
+    ck_assert_int_eq(symlink(A(), A()), 0);   /* a loop */
+    pump(t);
+    ck_assert_ptr_nonnull(strstr(got.warn, "symlink loop"));
+    ck_assert_uint_eq(tailer_next_deadline(t, now_us), USEC_INFINITY);
+    ck_assert_int_eq(unlink(A()), 0);
+    lines(A(), 1, 2);
+    pump(t);
+    expect(1, 2);
+    tailer_free(t);
+    config_free(c);
+}
+END_TEST
+
 START_TEST(rotated_and_compressed_siblings_never_read)
 {
     lines(P("%s.1", A()), 1001, 1002);
@@ -608,6 +645,7 @@ static Suite *suite(void)
     tcase_add_test(tc, inotify_unavailable_polls);
     tcase_add_test(tc, inotify_watch_limit_polls);
     tcase_add_test(tc, symlinked_path);
+    tcase_add_test(tc, not_a_log_file_is_reported_never_opened);
     tcase_add_test(tc, rotated_and_compressed_siblings_never_read);
     tcase_add_test(tc, sibling_names);
     tcase_add_test(tc, partial_line_waits_then_flushes);
