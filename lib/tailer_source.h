@@ -18,7 +18,8 @@
 /* Rotated generations open at once per source; past it the oldest is finished. logrotate's
  * `rotate 1` needs 2; the tests' 100 forced rotations in a few seconds need more. */
 #define MAX_OLDS 16
-/* Rotated siblings remembered (rotate N keeps N; ParallelCluster uses 1). */
+/* Rotated siblings remembered (rotate N keeps N; ParallelCluster uses 1). Past it the census
+ * forgets the oldest and remembers only the newest birth time it forgot (the horizon). */
 #define MAX_SEEN 256
 
 enum dir_state { DIR_NONE, DIR_ANCESTOR, DIR_EXACT };
