@@ -97,6 +97,9 @@ bench: all
 	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $(BUILDDIR)/tests/stagebench tests/bench/stagebench.c \
 	    $(BUILDDIR)/libpcmon.a $(PKG_LIBS) -lm
 	/usr/bin/python3 tests/bench/bench.py --build $(BUILDDIR) $(if $(SOAK),--soak) $(BENCH_ARGS)
+	@# The tailer alone (issue 4): write -> rule-engine callback latency over 2000 lines, idle
+	@# wake-ups, and catch-up lines/s on a backlog.
+	sh tests/bench/tail_latency.sh $(BUILDDIR)
 
 # Whether pcmon's memory stays flat: replay of the largest scenario in a loop, then following files
 # appended at 10k lines/s, SOAK_MINUTES (10) each, RSS sampled from /proc (docs/performance.md).
