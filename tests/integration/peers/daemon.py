@@ -9,7 +9,7 @@ import subprocess
 import threading
 import time
 
-from .common import TOP, wait_for
+from .common import TOP, file_alerts as alerts, wait_for  # noqa: F401 (alerts: for the tests)
 
 PCMON = os.environ.get("PCMON") or os.path.join(TOP, "build", "pcmon")
 CLUSTERMGTD = "var/log/parallelcluster/clustermgtd"
@@ -121,14 +121,6 @@ def status_json(config):
         return st.stdout + st.stderr, json.loads(st.stdout) if st.returncode == 0 else {}
     except ValueError:
         return st.stdout + st.stderr, {}
-
-
-def alerts(path):
-    try:
-        with open(path) as f:
-            return [json.loads(l) for l in f if l.endswith("\n") and l.strip()]
-    except FileNotFoundError:
-        return []
 
 
 def elapsed(t0):
