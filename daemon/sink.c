@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -62,6 +63,9 @@ static int open_delivery(sink *s)
 {
     _cleanup_free_ char *dir = s->mode == SINK_TEST ? NULL : xasprintf("%s/spool", s->c->state_dir);
     spool_limits lim = { s->c->spool.max_bytes, s->c->spool.max_alerts, s->c->spool.max_age };
+    /* `replay --send` on a fresh state_dir, as `run` does (spool_open makes only spool/ itself) */
+    if (dir && mkdir(s->c->state_dir, 0750) < 0 && errno != EEXIST)
+        log_warning("cannot create state directory %s: %s", s->c->state_dir, strerror(errno));
     int r = spool_open(dir, &lim, 0, &s->sp);
     if (r < 0) {
         log_error("cannot open the delivery spool %s: %s%s", dir, strerror(-r),

@@ -10,7 +10,9 @@ operator's expectations (expected.jsonl, format in tests/fixtures/README.md):
 """
 import json
 import os
+import shutil
 import subprocess
+import tempfile
 import sys
 
 TOP = os.environ.get("PCMON_TOP", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
@@ -152,6 +154,35 @@ def check_alerts(name, root, expected):
     return alerts
 
 
+def check_send(name, root, alerts):
+    """`replay --send` delivers the same alerts through a notifier, on a state_dir that does not
+    exist yet (made as `pcmon run` makes it)."""
+    tmp = tempfile.mkdtemp(prefix="pcmon-send-")
+    try:
+        with open(os.path.join(TOP, "conf", "pcmon.yaml")) as f:
+            text = f.read()
+        out = os.path.join(tmp, "alerts.jsonl")
+        text = text.replace("state_dir: /var/lib/pcmon", "state_dir: %s/state" % tmp)
+        text = text.replace("notifiers: []", "notifiers:\n  - name: audit\n    type: file\n    path: %s\n" % out)
+        cfg = os.path.join(tmp, "pcmon.yaml")
+        with open(cfg, "w") as f:
+            f.write(text)
+        r = subprocess.run([PCMON, "replay", "--send", "-c", cfg, "--root", root], capture_output=True, text=True,
+                           timeout=300)
+        sent = []
+        if os.path.exists(out):
+            with open(out) as f:
+                sent = [json.loads(l) for l in f if l.strip()]
+        key = lambda a: (a["rule"], a["state"], json.dumps(a["labels"], sort_keys=True))  # noqa: E731
+        ok = r.returncode == 0 and sorted(map(key, sent)) == sorted(map(key, alerts))
+        print(f"{'PASS' if ok else 'FAIL'} replay --send {name}: {len(sent)} alerts delivered to a file notifier, "
+              "state_dir created")
+        if not ok:
+            fail(name, f"replay --send: rc {r.returncode}, {len(sent)} sent, {len(alerts)} expected: {r.stderr[-400:]}")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main():
     if not os.path.isdir(SCENARIOS):
         print(f"FAIL replay_fixtures: no scenarios in {SCENARIOS}")
@@ -165,6 +196,8 @@ def main():
         alerts = check_alerts(name, root, expected)
         status = "PASS" if len(failures) == before else "FAIL"
         print(f"{status} replay {name}: {len(alerts)} alerts for {len(notifications(expected))} expected notifications")
+        if name.startswith("01_"):
+            check_send(name, root, alerts)
     for f in failures:
         print("  " + f)
     return 1 if failures else 0
