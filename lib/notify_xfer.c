@@ -141,9 +141,7 @@ notify_result nr_retry(uint64_t after, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *s;
-    if (vasprintf(&s, fmt, ap) < 0)
-        abort();
+    char *s = xvasprintf(fmt, ap);
     va_end(ap);
     return (notify_result){ .v = NV_RETRY, .retry_after = after, .reason = s };
 }
@@ -152,9 +150,7 @@ notify_result nr_dead(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *s;
-    if (vasprintf(&s, fmt, ap) < 0)
-        abort();
+    char *s = xvasprintf(fmt, ap);
     va_end(ap);
     return (notify_result){ .v = NV_DEAD, .reason = s };
 }

@@ -279,16 +279,6 @@ yshown yshow(const char *v)
     return o;
 }
 
-static char *xvasprintf(const char *fmt, va_list ap)
-{
-    char *s;
-    if (vasprintf(&s, fmt, ap) < 0) {
-        fputs("pcmon: out of memory\n", stderr);
-        abort();
-    }
-    return s;
-}
-
 void ymap_error(ymap *x, const ynode *n, const char *fmt, ...)
 {
     int line = n ? n->line : 1, col = n ? n->col : 1;
